@@ -1,0 +1,315 @@
+/**
+ * FileSystemStorage: files under a local directory. Writes go to a temporary file in the target
+ * directory and are committed by rename (overwrite) or by an exclusive hard link (no-overwrite),
+ * so a crash or an aborted stream never leaves a partial file under the final name, and
+ * concurrent saves of one name all succeed under distinct names.
+ */
+import { createWriteStream, realpathSync, lstatSync, constants as fsConstants } from 'node:fs'
+import { chmod, copyFile, link, lstat, mkdir, open, opendir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import * as path from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Storage, type WriteRequest, type TimeKind } from '../../core/storage.js'
+import { FileExistsError, NotImplementedError, StorageError, SuspiciousFileOperation } from '../../core/errors.js'
+import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
+import { checkOptions, parseMode } from '../../core/options.js'
+import { guessType } from '../../core/mime.js'
+import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
+
+/** Options of `FileSystemStorage`. */
+export interface FileSystemStorageOptions extends LocalUrlOptions {
+  /** Directory files live in (default `./media`; made absolute; `''` is the working directory). */
+  location?: string
+  /** Replace an existing file on `save()` (default false: keep both, the new one renamed). */
+  fileOverwrite?: boolean
+  /** Mode of new files, e.g. `0o640` (default: 0o666 less the umask). */
+  filePermissionsMode?: number | string
+  /** Mode of new directories, e.g. `0o750` (default: 0o777 less the umask). */
+  directoryPermissionsMode?: number | string
+}
+
+const OPTIONS = ['location', 'baseUrl', 'fileOverwrite', 'filePermissionsMode', 'directoryPermissionsMode', 'querystringAuth', 'querystringExpire', 'secret'] as const
+
+/** Temporary files of writes in progress start with this; listings hide them. */
+export const TEMP_PREFIX = '.nstmp-'
+
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'])
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** Files in a local directory; `url()` under `baseUrl`, optionally HMAC-signed. */
+export class FileSystemStorage extends Storage {
+  /** The absolute directory files live in. */
+  readonly location: string
+  /** URL building and signing (used by `serveStorage`). */
+  readonly urls: LocalUrls
+  readonly filePermissionsMode?: number
+  readonly directoryPermissionsMode?: number
+
+  /** Creates the storage; an unknown option throws `ImproperlyConfigured`. */
+  constructor(options: FileSystemStorageOptions = {}) {
+    checkOptions(options, OPTIONS, 'FileSystemStorage')
+    super(options)
+    this.location = path.resolve(options.location ?? './media')
+    this.urls = new LocalUrls(options, 'FileSystemStorage')
+    this.filePermissionsMode = parseMode(options.filePermissionsMode, 'filePermissionsMode', 'FileSystemStorage')
+    this.directoryPermissionsMode = parseMode(options.directoryPermissionsMode, 'directoryPermissionsMode', 'FileSystemStorage')
+  }
+
+  /** `FileSystemStorage(location)`, without secrets. */
+  override toString(): string {
+    return `FileSystemStorage(${this.location})`
+  }
+
+  // ------------------------------------------------------------ confinement
+
+  /**
+   * The absolute path of a resolved name, refused when it (or its deepest existing ancestor)
+   * really lives outside `location` — through a symlink, say.
+   */
+  private confine(name: string): string {
+    const target = name ? path.join(this.location, name) : this.location
+    let root: string
+    try {
+      root = realpathSync(this.location)
+    } catch {
+      return target // no root yet: nothing under it can be a link
+    }
+    let probe = target
+    for (;;) {
+      try {
+        const real = realpathSync(probe)
+        if (real !== root && !real.startsWith(root + path.sep)) break
+        return target
+      } catch (error) {
+        if (!isMissing(error)) throw error
+        let link = false
+        try {
+          link = lstatSync(probe).isSymbolicLink()
+        } catch {}
+        if (link) break // a dangling link: where it points is not ours to write
+        if (probe === this.location) return target
+        probe = path.dirname(probe)
+      }
+    }
+    throw new SuspiciousFileOperation(`Attempted access to '${name}' denied.`, { key: name })
+  }
+
+  private async makeDirs(dir: string): Promise<void> {
+    const mode = this.directoryPermissionsMode
+    const first = await mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) })
+    if (first === undefined || mode === undefined) return
+    // mkdir's mode is masked by the umask: set it exactly on every level made here.
+    for (let d = dir; d.length >= first.length; d = path.dirname(d)) {
+      await chmod(d, mode)
+      if (d === first) break
+    }
+  }
+
+  private tempPath(dir: string): string {
+    return path.join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'))
+  }
+
+  /** Moves a finished temp file to its name: rename (overwrite) or exclusive link (keep both). */
+  private async commit(tmp: string, name: string, overwrite: boolean, nextName: (taken: string) => Promise<string>): Promise<string> {
+    if (overwrite) {
+      await rename(tmp, this.confine(name))
+      return name
+    }
+    for (;;) {
+      const target = this.confine(name)
+      try {
+        await link(tmp, target)
+        return name
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? ''
+        if (code === 'EEXIST') {
+          name = await nextName(name)
+          continue
+        }
+        if (!LINK_UNSUPPORTED.has(code)) throw error
+      }
+      // No hard links here: reserve the name by exclusive create, then rename over it.
+      try {
+        await (await open(target, 'wx')).close()
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+          name = await nextName(name)
+          continue
+        }
+        throw error
+      }
+      await rename(tmp, target)
+      return name
+    }
+  }
+
+  // ------------------------------------------------------------ the backend contract
+
+  protected async _save(name: string, req: WriteRequest): Promise<string> {
+    const dir = path.dirname(this.confine(name))
+    await this.makeDirs(dir)
+    this.confine(name) // again, now that every directory exists
+    const tmp = this.tempPath(dir)
+    try {
+      await pipeline(req.body, createWriteStream(tmp, { flags: 'wx', mode: this.filePermissionsMode ?? 0o666 }), { signal: req.signal })
+      if (this.filePermissionsMode !== undefined) await chmod(tmp, this.filePermissionsMode)
+      return await this.commit(tmp, name, req.overwrite, req.nextName)
+    } finally {
+      await rm(tmp, { force: true })
+    }
+  }
+
+  protected async _open(name: string, options: OpenOptions): Promise<Readable> {
+    const handle = await open(this.confine(name), 'r')
+    try {
+      if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    } catch (error) {
+      await handle.close()
+      throw error
+    }
+    return handle.createReadStream({ start: options.start, end: options.end, signal: options.signal })
+  }
+
+  protected override async _read(name: string): Promise<Buffer> {
+    return readFile(this.confine(name))
+  }
+
+  protected async _delete(name: string): Promise<void> {
+    const target = this.confine(name)
+    try {
+      await unlink(target)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (isMissing(error)) return
+      if (code === 'EISDIR' || code === 'EPERM') return rmdir(target)
+      throw error
+    }
+  }
+
+  protected async _exists(name: string): Promise<boolean> {
+    try {
+      await lstat(this.confine(name))
+      return true
+    } catch (error) {
+      if (isMissing(error)) return false
+      throw error
+    }
+  }
+
+  protected async _listdir(dirName: string): Promise<[string[], string[]]> {
+    const dir = this.confine(dirName)
+    const dirs: string[] = []
+    const files: string[] = []
+    let entries
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (error) {
+      if (isMissing(error)) return [[], []]
+      throw error
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith(TEMP_PREFIX)) continue
+      let isDir = entry.isDirectory()
+      if (entry.isSymbolicLink()) isDir = await stat(path.join(dir, entry.name)).then((s) => s.isDirectory(), () => false)
+      ;(isDir ? dirs : files).push(entry.name)
+    }
+    return [dirs.sort(), files.sort()]
+  }
+
+  protected async *_list(prefix: string, options: ListOptions): AsyncIterable<FileEntry> {
+    const pending = [prefix.replace(/\/+$/, '')]
+    while (pending.length) {
+      const rel = pending.shift()!
+      let dir
+      try {
+        dir = await opendir(this.confine(rel))
+      } catch (error) {
+        if (isMissing(error)) continue
+        throw error
+      }
+      const names: [string, boolean][] = []
+      for await (const entry of dir) if (!entry.name.startsWith(TEMP_PREFIX)) names.push([entry.name, entry.isDirectory()])
+      names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      for (const [entryName, isDir] of names) {
+        const name = rel ? `${rel}/${entryName}` : entryName
+        if (isDir) {
+          if (options.recursive) pending.push(name)
+          continue
+        }
+        const st = await stat(path.join(this.location, name)).catch(() => undefined)
+        if (!st || !st.isFile()) continue
+        yield { name, size: st.size, lastModified: st.mtime, etag: etagOf(st) }
+      }
+    }
+  }
+
+  protected async _stat(name: string): Promise<FileStat> {
+    const st = await stat(this.confine(name))
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    const { type } = guessType(name)
+    return { size: st.size, lastModified: st.mtime, etag: etagOf(st), ...(type ? { contentType: type } : {}) }
+  }
+
+  protected override async _getTime(name: string, kind: TimeKind): Promise<Date> {
+    const st = await stat(this.confine(name))
+    if (kind === 'modified') return st.mtime
+    if (kind === 'accessed') return st.atime
+    if (!st.birthtimeMs) throw new NotImplementedError('This file system does not record creation times.')
+    return st.birthtime
+  }
+
+  protected override _path(name: string): string {
+    return this.confine(name)
+  }
+
+  protected _url(name: string, options: UrlOptions): string {
+    return this.urls.url(name, options)
+  }
+
+  protected override async _signedUploadUrl(name: string, options: SignedUploadOptions): Promise<SignedUpload> {
+    return this.urls.signedUpload(name, options)
+  }
+
+  protected override async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
+    const src = this.confine(from)
+    const dir = path.dirname(this.confine(to))
+    await this.makeDirs(dir)
+    const tmp = this.tempPath(dir)
+    try {
+      await copyFile(src, tmp, fsConstants.COPYFILE_EXCL)
+      await this.commit(tmp, to, overwrite, async () => {
+        throw new FileExistsError(`File '${to}' already exists.`, { key: to })
+      })
+    } finally {
+      await rm(tmp, { force: true })
+    }
+  }
+
+  protected override async _move(from: string, to: string, overwrite: boolean): Promise<void> {
+    const src = this.confine(from)
+    const st = await stat(src)
+    if (st.isDirectory()) throw new StorageError(`'${from}' is a directory: move() moves files.`, { code: 'EISDIR', key: from })
+    const target = this.confine(to)
+    await this.makeDirs(path.dirname(target))
+    if (overwrite) return rename(src, target)
+    try {
+      await link(src, target)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (code === 'EEXIST') throw new FileExistsError(`File '${to}' already exists.`, { key: to, cause: error })
+      if (!LINK_UNSUPPORTED.has(code)) throw error
+      await this._copy(from, to, false)
+    }
+    await unlink(src)
+  }
+}
+
+function etagOf(st: Stats): string {
+  return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`
+}

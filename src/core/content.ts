@@ -1,0 +1,91 @@
+/** Turning every accepted `Content` into one Node stream, without buffering streams whole. */
+import { Readable, Transform } from 'node:stream'
+import { addAbortSignal } from 'node:stream'
+import type { Content, Progress } from './types.js'
+import { StorageError } from './errors.js'
+
+function isNodeReadable(value: unknown): value is Readable {
+  return value instanceof Readable || (typeof (value as Readable)?.pipe === 'function' && typeof (value as Readable)?.read === 'function')
+}
+
+function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
+  return typeof (value as ReadableStream)?.getReader === 'function'
+}
+
+/** The byte length of `content` when it is known without reading it (buffers, strings, blobs). */
+export function knownLength(content: Content): number | undefined {
+  if (typeof content === 'string') return Buffer.byteLength(content)
+  if (content instanceof Uint8Array) return content.byteLength
+  if (typeof Blob !== 'undefined' && content instanceof Blob) return content.size
+  return undefined
+}
+
+/** The file name a content object carries (a `File`, or an object with a string `name`), if any. */
+export function contentName(content: unknown): string | undefined {
+  const name = (content as { name?: unknown } | null)?.name
+  return typeof name === 'string' && name !== '' ? name : undefined
+}
+
+/** The content type a content object carries (a `Blob`/`File` type, or a `contentType` field). */
+export function contentTypeOf(content: unknown): string | undefined {
+  const c = content as { type?: unknown; contentType?: unknown } | null
+  if (typeof Blob !== 'undefined' && content instanceof Blob) return c?.type ? String(c.type) : undefined
+  return typeof c?.contentType === 'string' && c.contentType ? c.contentType : undefined
+}
+
+/** A Node `Readable` of bytes over any accepted content. */
+export function toReadable(content: Content): Readable {
+  if (typeof content === 'string') return Readable.from([Buffer.from(content, 'utf8')], { objectMode: false })
+  if (content instanceof Uint8Array) {
+    const buf = Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength)
+    return Readable.from(buf.byteLength ? [buf] : [], { objectMode: false })
+  }
+  if (isNodeReadable(content)) return content
+  if (typeof Blob !== 'undefined' && content instanceof Blob) {
+    return Readable.fromWeb(content.stream() as import('node:stream/web').ReadableStream<Uint8Array>)
+  }
+  if (isWebStream(content)) return Readable.fromWeb(content as import('node:stream/web').ReadableStream<Uint8Array>)
+  if (content && typeof (content as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    return Readable.from(content as AsyncIterable<Uint8Array>, { objectMode: false })
+  }
+  throw new StorageError(
+    'Unsupported content: pass a Buffer, Uint8Array, string, Node Readable, web ReadableStream, Blob or AsyncIterable<Uint8Array>.',
+    { code: 'E_INVALID_CONTENT' },
+  )
+}
+
+/**
+ * The body a backend writes: the content as a stream that reports progress and is destroyed
+ * (with an `AbortError`) when `signal` aborts, so the backend's write fails and cleans up.
+ */
+export function prepareBody(
+  content: Content,
+  options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+): { body: Readable; size?: number } {
+  const size = knownLength(content)
+  const source = toReadable(content)
+  const { signal, onProgress } = options
+  if (!signal && !onProgress) return { body: source, size }
+  let loaded = 0
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      loaded += chunk.length
+      if (onProgress) onProgress(size === undefined ? { loaded } : { loaded, total: size })
+      done(null, chunk)
+    },
+  })
+  source.on('error', (err) => counter.destroy(err))
+  counter.on('close', () => {
+    if (!source.destroyed && !source.readableEnded) source.destroy()
+  })
+  source.pipe(counter)
+  if (signal) addAbortSignal(signal, counter)
+  return { body: counter, size }
+}
+
+/** Reads a stream to the end into one Buffer. */
+export async function streamToBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,91 @@
+/**
+ * URLs of the backends that `serveStorage` serves (filesystem, memory): Django's
+ * `urljoin(baseUrl, filepath_to_uri(name))`, optionally signed with an HMAC `secret`
+ * (`?expires=<epoch>&signature=<hmac>`), and the signed PUT URLs of direct uploads.
+ */
+import { ImproperlyConfigured, StorageError } from './errors.js'
+import { signGrant, verifyGrant, type GrantCheck, type LocalGrant } from './signing.js'
+import { filepathToUri, formEncode } from './uri.js'
+import type { SignedUpload, SignedUploadOptions, UrlOptions } from './types.js'
+
+/** URL options of the filesystem and memory backends. */
+export interface LocalUrlOptions {
+  /** URL prefix files are served under (default `/media/`; a trailing `/` is added). `null`: no URLs. */
+  baseUrl?: string | null
+  /** Sign URLs with `secret` (default false). */
+  querystringAuth?: boolean
+  /** Seconds signed URLs stay valid (default 3600). */
+  querystringExpire?: number
+  /** HMAC key of signed URLs; required when `querystringAuth` is on and for signed uploads. */
+  secret?: string | Buffer
+}
+
+/** Builds and checks the URLs of one local storage. */
+export class LocalUrls {
+  readonly baseUrl: string | null
+  readonly querystringAuth: boolean
+  readonly querystringExpire: number
+  readonly #secret: string | Buffer | undefined
+
+  constructor(options: LocalUrlOptions, backendName: string) {
+    const base = options.baseUrl === undefined ? '/media/' : options.baseUrl
+    this.baseUrl = base === null ? null : base.endsWith('/') ? base : base + '/'
+    this.querystringAuth = options.querystringAuth ?? false
+    this.querystringExpire = options.querystringExpire ?? 3600
+    if (!Number.isFinite(this.querystringExpire) || this.querystringExpire < 0) {
+      throw new ImproperlyConfigured(`${backendName} option 'querystringExpire' must be a number of seconds >= 0, got ${String(options.querystringExpire)}.`)
+    }
+    this.#secret = options.secret === '' ? undefined : options.secret
+    if (this.querystringAuth && this.#secret === undefined) {
+      throw new ImproperlyConfigured(
+        `${backendName} has querystringAuth on but no 'secret': pass secret (a long random string, e.g. from crypto.randomBytes(32).toString('hex')) to sign URLs.`,
+      )
+    }
+  }
+
+  /** Whether this storage can sign (has a secret). */
+  get canSign(): boolean {
+    return this.#secret !== undefined
+  }
+
+  private requireBase(): string {
+    if (this.baseUrl === null) throw new StorageError('This file is not accessible via a URL: baseUrl is null.', { code: 'E_NO_URL' })
+    return this.baseUrl
+  }
+
+  /** The URL of `name` (already resolved), signed when `querystringAuth` is on. */
+  url(name: string, options: UrlOptions = {}): string {
+    let url = this.requireBase() + filepathToUri(name)
+    const params = options.parameters && Object.keys(options.parameters).length ? formEncode(options.parameters) : ''
+    if (!this.querystringAuth) return params ? `${url}?${params}` : url
+    const expires = Math.floor(Date.now() / 1000) + (options.expire ?? this.querystringExpire)
+    const signature = signGrant(this.#secret!, { method: options.httpMethod ?? 'GET', name, expires })
+    url += `?${params ? params + '&' : ''}expires=${expires}&signature=${signature}`
+    return url
+  }
+
+  /** A signed PUT URL for a direct upload of `name`. */
+  signedUpload(name: string, options: SignedUploadOptions): SignedUpload {
+    if (options.method === 'POST') {
+      throw new StorageError('Signed POST uploads are an S3 feature; local storages sign PUT uploads (method: "PUT").', { code: 'E_NOT_IMPLEMENTED' })
+    }
+    if (!this.canSign) {
+      throw new ImproperlyConfigured("Signed upload URLs need a 'secret' option on this storage (an HMAC key, e.g. crypto.randomBytes(32).toString('hex')).")
+    }
+    const expires = Math.floor(Date.now() / 1000) + (options.expire ?? this.querystringExpire)
+    const grant: LocalGrant = { method: 'PUT', name, expires, contentType: options.contentType, maxSize: options.maxSize }
+    const query: [string, unknown][] = [['expires', expires]]
+    if (options.contentType !== undefined) query.push(['contentType', options.contentType])
+    if (options.maxSize !== undefined) query.push(['maxSize', options.maxSize])
+    query.push(['signature', signGrant(this.#secret!, grant)])
+    const headers: Record<string, string> = {}
+    if (options.contentType !== undefined) headers['Content-Type'] = options.contentType
+    return { name, url: `${this.requireBase()}${filepathToUri(name)}?${formEncode(query)}`, method: 'PUT', headers, expiresAt: new Date(expires * 1000) }
+  }
+
+  /** Checks a signed URL's grant (constant-time); `serveStorage` calls this. */
+  verify(grant: LocalGrant, signature: string, now = Date.now()): GrantCheck {
+    if (!this.canSign) return 'bad-signature'
+    return verifyGrant(this.#secret!, grant, signature, now)
+  }
+}
