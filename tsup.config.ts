@@ -3,8 +3,6 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    multer: 'src/adapters/multer/index.ts',
-    http: 'src/adapters/http/index.ts',
     testing: 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },

@@ -19,3 +19,4 @@ export type { StorageConfig, StorageRegistry, BackendName, BackendFactory } from
 export type { LocalUrlOptions } from './core/local-urls.js'
 export { LocalUrls } from './core/local-urls.js'
 export type { LocalGrant, GrantCheck } from './core/signing.js'
+export type { Check, Diagnosable } from './core/diagnostics.js'

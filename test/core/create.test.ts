@@ -1,0 +1,100 @@
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  createStorage,
+  createStorages,
+  backendFromEnv,
+  FileSystemStorage,
+  ImproperlyConfigured,
+  InMemoryStorage,
+  InvalidStorageError,
+  Storage,
+} from '../../src/index.js'
+
+describe('createStorage() from the environment', () => {
+  it('with no config and an empty environment: the filesystem at ./media, URLs under /media/', async () => {
+    const storage = createStorage(undefined, {})
+    expect(storage).toBeInstanceOf(FileSystemStorage)
+    expect((storage as FileSystemStorage).location).toBe(resolve('media'))
+    expect(await storage.url('a.txt')).toBe('/media/a.txt')
+  })
+
+  it('MEDIA_ROOT and MEDIA_URL set the location and the URL prefix', async () => {
+    const storage = createStorage(undefined, { MEDIA_ROOT: '/tmp/ns-media', MEDIA_URL: '/uploads' }) as FileSystemStorage
+    expect(storage.location).toBe('/tmp/ns-media')
+    expect(await storage.url('a.txt')).toBe('/uploads/a.txt')
+  })
+
+  it('STORAGE_BACKEND wins over everything else', () => {
+    expect(createStorage(undefined, { STORAGE_BACKEND: 'memory', USE_S3_STORAGE: 'true' })).toBeInstanceOf(InMemoryStorage)
+    expect(backendFromEnv({ STORAGE_BACKEND: 'S3' })).toBe('s3')
+  })
+
+  it('a STORAGE_BACKEND that is not a backend throws ImproperlyConfigured naming the variable', () => {
+    expect(() => createStorage(undefined, { STORAGE_BACKEND: 'ftp' })).toThrow(/STORAGE_BACKEND="ftp" is not a backend/)
+  })
+
+  it('USE_S3_STORAGE true in any spelling picks S3; false forces the filesystem', () => {
+    for (const v of ['true', 'TRUE', '1', 'yes', 'On']) expect(backendFromEnv({ USE_S3_STORAGE: v })).toBe('s3')
+    expect(backendFromEnv({ USE_S3_STORAGE: 'false', NODE_ENV: 'production', AWS_STORAGE_BUCKET_NAME: 'b' })).toBe('filesystem')
+  })
+
+  it('NODE_ENV=production with a bucket picks S3, without a bucket the filesystem', () => {
+    expect(backendFromEnv({ NODE_ENV: 'production', AWS_STORAGE_BUCKET_NAME: 'b' })).toBe('s3')
+    expect(backendFromEnv({ NODE_ENV: 'production' })).toBe('filesystem')
+    expect(backendFromEnv({ NODE_ENV: 'development', AWS_STORAGE_BUCKET_NAME: 'b' })).toBe('filesystem')
+  })
+
+  it('a USE_S3_STORAGE that is not a boolean throws naming the variable', () => {
+    expect(() => backendFromEnv({ USE_S3_STORAGE: 'maybe' })).toThrow(ImproperlyConfigured)
+    expect(() => backendFromEnv({ USE_S3_STORAGE: 'maybe' })).toThrow(/USE_S3_STORAGE/)
+  })
+})
+
+describe('createStorage() from a config', () => {
+  it('builds each named backend with its options', async () => {
+    const fs = createStorage({ backend: 'filesystem', location: '/tmp/x', baseUrl: '/files/' }, {})
+    expect(fs).toBeInstanceOf(FileSystemStorage)
+    expect(await fs.url('a')).toBe('/files/a')
+    expect(createStorage({ backend: 'memory', fileOverwrite: true }).fileOverwrite).toBe(true)
+  })
+
+  it('an unknown option throws ImproperlyConfigured naming it', () => {
+    expect(() => createStorage({ backend: 'memory', bogus: 1 } as never)).toThrow("Invalid setting 'bogus' for InMemoryStorage")
+  })
+
+  it('an unknown backend name throws InvalidStorageError', () => {
+    expect(() => createStorage({ backend: 'ftp' } as never)).toThrow(InvalidStorageError)
+  })
+
+  it('accepts a Storage class or a factory as backend', () => {
+    expect(createStorage({ backend: InMemoryStorage, fileOverwrite: true })).toBeInstanceOf(InMemoryStorage)
+    const made = createStorage({ backend: (o: { tag: string }) => new InMemoryStorage({ baseUrl: `/${o.tag}/` }), tag: 't' })
+    expect(made).toBeInstanceOf(Storage)
+    expect(() => createStorage({ backend: () => ({}) as Storage })).toThrow(InvalidStorageError)
+  })
+})
+
+describe('createStorages()', () => {
+  it('builds each alias once, on first use', () => {
+    let built = 0
+    const registry = createStorages({
+      default: { backend: 'memory' },
+      counted: { backend: () => (built++, new InMemoryStorage()) },
+    })
+    expect(built).toBe(0)
+    expect(registry.get('counted')).toBe(registry.get('counted'))
+    expect(built).toBe(1)
+    expect(registry.aliases).toEqual(['default', 'counted'])
+    expect(registry.has('default')).toBe(true)
+  })
+
+  it('an unknown alias throws InvalidStorageError', () => {
+    expect(() => createStorages({ default: { backend: 'memory' } }).get('media')).toThrow("Could not find config for 'media'")
+  })
+
+  it('a filesystem alias without a location falls back to MEDIA_ROOT', () => {
+    const registry = createStorages({ default: { backend: 'filesystem' } }, { MEDIA_ROOT: join('/tmp', 'ns-root') })
+    expect((registry.get('default') as FileSystemStorage).location).toBe('/tmp/ns-root')
+  })
+})
