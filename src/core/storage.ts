@@ -31,6 +31,9 @@ import type {
   WriteStreamOptions,
 } from './types.js'
 
+// A name matching none of these is its own cleaned, safely joined form (the fast path of url()).
+const NEEDS_NORMALISING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\\|^\//
+
 /** What a backend's `_save` receives besides the name. */
 export interface WriteRequest extends Omit<SaveOptions, 'maxLength' | 'onProgress'> {
   /** The content, as a byte stream; destroyed with an error when the caller aborts. */
@@ -177,6 +180,11 @@ export abstract class Storage {
     }
     const denied = () => new SuspiciousFileOperation(`Attempted access to '${name}' denied.`, { key: name })
     if (hasControlCharacters(name)) throw denied()
+    if (!NEEDS_NORMALISING.test(name)) {
+      // Already normal (no `.`/`..` segment, no `//`, `\\` or leading `/`): resolves to itself.
+      this.checkResolvedName(name, name)
+      return name
+    }
     const cleaned = cleanName(name)
     if (cleaned.startsWith('/')) throw denied()
     const ns = this.namespace.replace(/^\/+|\/+$/g, '')

@@ -7,18 +7,42 @@
  * byte outside `A-Za-z0-9_.-~` is percent-encoded.
  */
 
-const UNRESERVED = /[A-Za-z0-9_.\-~]/
+const UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~'
+const HEX = Array.from({ length: 256 }, (_, b) => '%' + b.toString(16).toUpperCase().padStart(2, '0'))
+
+// One table per `safe` set: ASCII code → itself or its escape. url() is a hot path.
+const tables = new Map<string, string[]>()
+function tableFor(safe: string): string[] {
+  let table = tables.get(safe)
+  if (!table) {
+    table = Array.from({ length: 128 }, (_, c) => {
+      const ch = String.fromCharCode(c)
+      return UNRESERVED.includes(ch) || safe.includes(ch) ? ch : HEX[c]!
+    })
+    tables.set(safe, table)
+  }
+  return table
+}
 
 function quote(value: string, safe: string): string {
+  const table = tableFor(safe)
   let out = ''
-  for (const ch of value) {
-    if (UNRESERVED.test(ch) || safe.includes(ch)) {
-      out += ch
-      continue
+  let start = 0
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 128 && table[c]!.length === 1) continue
+    out += value.slice(start, i)
+    if (c < 128) {
+      out += table[c]
+    } else {
+      const cp = value.codePointAt(i)!
+      const ch = String.fromCodePoint(cp)
+      for (const byte of Buffer.from(ch, 'utf8')) out += HEX[byte]
+      i += ch.length - 1
     }
-    for (const byte of Buffer.from(ch, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+    start = i + 1
   }
-  return out
+  return start === 0 ? value : out + value.slice(start)
 }
 
 /** Django's `filepath_to_uri`: a file path made safe for a URL path (`/` and `!*()'~` kept). */
