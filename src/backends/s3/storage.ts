@@ -1,0 +1,286 @@
+/**
+ * S3Storage: Amazon S3 and S3-compatible stores (MinIO, R2, B2, Spaces), django-storages'
+ * `S3Storage` for Node. Names are relative to `location` and map to keys
+ * `location/name`. The AWS SDK loads on first use; `url()` never calls it (URLs are built and
+ * presigned by string formatting, see url.ts, presign.ts and cloudfront.ts).
+ */
+import type { Readable } from 'node:stream'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { Storage, type WriteRequest } from '../../core/storage.js'
+import { FileExistsError, StorageError, SuspiciousFileOperation } from '../../core/errors.js'
+import type { Env } from '../../core/env.js'
+import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
+import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions } from './options.js'
+import { resolveS3Options } from './resolve.js'
+import { S3ClientHolder, type S3Sdk } from './client.js'
+import { isNotFound, isPreconditionFailed, mapS3Error, s3ErrorCode, s3Status } from './errors.js'
+import { saveObject, type SaveHost } from './save.js'
+import { listdir, listFiles, type ListScope } from './list.js'
+import { copyParameters, downloadParameters, writePlan, type WriteSettings } from './write.js'
+import { copyObject, type TransferContext } from './transfer.js'
+import { emptyStream, gunzipStream, isEmptyRange, rangeHeader, sliceStream, trimToRange } from './read.js'
+import { S3Urls } from './urls.js'
+
+/** S3 keys are at most 1,024 bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024
+
+/** Files in an S3 bucket under `location`. */
+export class S3Storage extends Storage {
+  /** The bucket. */
+  readonly bucketName: string
+  /** The key prefix names live under (`''`: the bucket root), without a trailing `/`. */
+  readonly location: string
+  /** Whether `url()` signs. */
+  readonly querystringAuth: boolean
+  /** Default lifetime of signed URLs, in seconds. */
+  readonly querystringExpire: number
+  /** The region requests are signed for. */
+  readonly regionName?: string
+  readonly #options: ResolvedS3Options
+  readonly #clients: S3ClientHolder
+  readonly #urls: S3Urls
+  readonly #prefix: string
+  readonly #saveHost: SaveHost
+
+  /**
+   * Creates the storage from `options`, falling back to the django-storages `AWS_*` variables of
+   * `env` (see docs/s3.md). Throws `ImproperlyConfigured` for a bad or missing setting; makes no
+   * network request and does not load the AWS SDK.
+   */
+  constructor(options: S3StorageOptions = {}, env: Env = process.env) {
+    const resolved = resolveS3Options(options, env)
+    super({ fileOverwrite: resolved.fileOverwrite })
+    this.#options = resolved
+    this.bucketName = resolved.bucketName
+    this.location = resolved.location
+    this.querystringAuth = resolved.querystringAuth
+    this.querystringExpire = resolved.querystringExpire
+    if (resolved.regionName) this.regionName = resolved.regionName
+    this.#prefix = resolved.location ? resolved.location + '/' : ''
+    this.#clients = new S3ClientHolder(resolved)
+    this.#urls = new S3Urls(resolved, this.#clients)
+    this.#saveHost = {
+      key: (name) => this.key(name),
+      claimId: (name) => `${resolved.endpointUrl ?? ''}|${this.bucketName}|${this.key(name)}`,
+      prefix: this.#prefix,
+      exists: (name) => this._exists(name),
+      deleteKey: (key) => this.deleteKey(key),
+      alternativeName: (root, ext) => this.getAlternativeName(root, ext),
+      conditionalWrites: resolved.conditionalWrites,
+      multipartThreshold: resolved.transferConfig.multipartThreshold,
+    }
+  }
+
+  /** `S3Storage(bucket 'b', location 'media', region 'eu-west-3')`: never credentials. */
+  override toString(): string {
+    const endpoint = this.#options.endpointUrl ? `, endpoint '${this.#options.endpointUrl}'` : ''
+    return `S3Storage(bucket '${this.bucketName}', location '${this.location}', region '${this.regionName ?? '(from client)'}'${endpoint})`
+  }
+
+  /** The S3 client (built on first call; loads the AWS SDK), for operations this class lacks. */
+  async getClient(): Promise<S3Client> {
+    return (await this.#clients.get()).client
+  }
+
+  /** Closes the sockets of the client this storage built. */
+  destroy(): void {
+    this.#clients.destroy()
+  }
+
+  /** The object key of a resolved name. */
+  key(name: string): string {
+    return this.#prefix + name
+  }
+
+  // ------------------------------------------------------------ hooks of the base class
+
+  protected override get namespace(): string {
+    return this.location
+  }
+
+  protected override maxNameBytes(): number {
+    return MAX_KEY_BYTES - Buffer.byteLength(this.#prefix)
+  }
+
+  protected override checkResolvedName(resolved: string, given: string): void {
+    if (Buffer.byteLength(this.key(resolved)) > MAX_KEY_BYTES) {
+      throw new SuspiciousFileOperation(
+        `Attempted access to '${given}' denied: its S3 key would be ${Buffer.byteLength(this.key(resolved))} bytes of UTF-8, over S3's limit of 1,024 bytes (location included).`,
+        { key: given },
+      )
+    }
+  }
+
+  protected override mapError(error: unknown, operation: string, name: string): StorageError | undefined {
+    let key: string | undefined
+    try {
+      key = this.key(this.resolveName(name))
+    } catch {
+      key = undefined
+    }
+    const acl = Boolean(this.#options.defaultAcl || this.#options.objectParameters.ACL)
+    return mapS3Error(error, { operation, name, key, bucket: this.bucketName, region: this.regionName ?? 'unknown', acl })
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private async context(signal?: AbortSignal): Promise<TransferContext & { sdk: S3Sdk }> {
+    const { sdk, client } = await this.#clients.get()
+    return { sdk, client, bucket: this.bucketName, transfer: this.#options.transferConfig, signal }
+  }
+
+  private get writeSettings(): WriteSettings {
+    const o = this.#options
+    return { objectParameters: o.objectParameters, defaultAcl: o.defaultAcl, gzip: o.gzip, gzipContentTypes: o.gzipContentTypes }
+  }
+
+  private get download(): Record<string, unknown> {
+    return downloadParameters(this.#options.objectParameters)
+  }
+
+  private async head(name: string) {
+    const { sdk, client } = await this.#clients.get()
+    return client.send(new sdk.HeadObjectCommand({ ...this.download, Bucket: this.bucketName, Key: this.key(name) } as never))
+  }
+
+  // ------------------------------------------------------------ writes
+
+  protected async _save(name: string, req: WriteRequest): Promise<string> {
+    const ctx = await this.context(req.signal)
+    return saveObject(this.#saveHost, ctx, name, req, writePlan(this.key(name), req, this.writeSettings))
+  }
+
+  protected override async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
+    if (from === to) {
+      await this.head(from)
+      if (!overwrite) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
+      return
+    }
+    // The HEAD guards servers that ignore If-None-Match; the header makes it atomic where honoured.
+    if (!overwrite && (await this._exists(to))) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
+    const ctx = await this.context()
+    const params = copyParameters({ ...this.#options.objectParameters, ...(this.#options.defaultAcl && !this.#options.objectParameters.ACL ? { ACL: this.#options.defaultAcl } : {}) })
+    const extra = !overwrite && this.#options.conditionalWrites ? { IfNoneMatch: '*' } : {}
+    try {
+      await copyObject(ctx, this.key(from), this.key(to), params, extra)
+    } catch (error) {
+      if (!overwrite && isPreconditionFailed(error)) throw new FileExistsError(`File '${to}' already exists.`, { key: to, cause: error })
+      throw error
+    }
+  }
+
+  protected override async _move(from: string, to: string, overwrite: boolean): Promise<void> {
+    await this._copy(from, to, overwrite)
+    if (from !== to) await this._delete(from)
+  }
+
+  private async deleteKey(key: string): Promise<void> {
+    const { sdk, client } = await this.#clients.get()
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucketName, Key: key }))
+  }
+
+  protected async _delete(name: string): Promise<void> {
+    try {
+      await this.deleteKey(this.key(name))
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+  }
+
+  protected override async _deleteMany(names: string[]): Promise<void> {
+    const { sdk, client } = await this.#clients.get()
+    for (let i = 0; i < names.length; i += 1000) {
+      const Objects = names.slice(i, i + 1000).map((n) => ({ Key: this.key(n) }))
+      let out
+      try {
+        out = await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucketName, Delete: { Objects, Quiet: true } }))
+      } catch (error) {
+        if (s3ErrorCode(error) !== 'NotImplemented') throw error
+        await super._deleteMany(names.slice(i)) // a server without DeleteObjects
+        return
+      }
+      const failed = (out.Errors ?? []).find((e) => e.Code !== 'NoSuchKey')
+      if (failed) {
+        const status = failed.Code === 'AccessDenied' ? 403 : undefined
+        throw Object.assign(new Error(`${failed.Code}: ${failed.Message ?? ''} (key '${failed.Key}')`), { name: failed.Code, Code: failed.Code, $metadata: { httpStatusCode: status } })
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ reads
+
+  protected async _open(name: string, options: OpenOptions): Promise<Readable> {
+    const { sdk, client } = await this.#clients.get()
+    if (isEmptyRange(options)) {
+      await this.head(name)
+      return emptyStream()
+    }
+    const get = async (range?: string) => {
+      const input = { ...this.download, Bucket: this.bucketName, Key: this.key(name), ...(range ? { Range: range } : {}) }
+      return client.send(new sdk.GetObjectCommand(input as never), { abortSignal: options.signal })
+    }
+    const range = rangeHeader(options)
+    let out
+    try {
+      out = await get(range)
+    } catch (error) {
+      if (s3Status(error) === 416 || s3ErrorCode(error) === 'InvalidRange') return emptyStream()
+      throw error
+    }
+    const gunzip = this.#options.gzip && out.ContentEncoding === 'gzip'
+    if (!gunzip) return range ? trimToRange(out.Body as Readable, out.ContentRange, options) : (out.Body as Readable)
+    if (!range) return gunzipStream(out.Body as Readable)
+    // A range of a gzipped object is a range of its decompressed content.
+    ;(out.Body as Readable).destroy()
+    const whole = await get()
+    return sliceStream(gunzipStream(whole.Body as Readable), options.start ?? 0, options.end)
+  }
+
+  protected async _stat(name: string): Promise<FileStat> {
+    const out = await this.head(name)
+    return {
+      size: out.ContentLength ?? 0,
+      lastModified: out.LastModified ?? new Date(0),
+      ...(out.ETag ? { etag: out.ETag } : {}),
+      ...(out.ContentType ? { contentType: out.ContentType } : {}),
+    }
+  }
+
+  protected async _exists(name: string): Promise<boolean> {
+    if (this.key(name) === '') return true // the bucket root
+    try {
+      await this.head(name)
+      return true
+    } catch (error) {
+      if (isNotFound(error)) return false
+      throw error
+    }
+  }
+
+  private scope(name: string): ListScope {
+    const dir = name.replace(/\/+$/, '')
+    const owner = this.download.ExpectedBucketOwner
+    return { root: this.#prefix, prefix: dir === '' ? this.#prefix : this.key(dir) + '/', ...(owner ? { expectedBucketOwner: String(owner) } : {}) }
+  }
+
+  protected async _listdir(name: string): Promise<[string[], string[]]> {
+    return listdir(await this.context(), this.scope(name))
+  }
+
+  protected async *_list(name: string, options: ListOptions): AsyncIterable<FileEntry> {
+    yield* listFiles(await this.context(), this.scope(name), options.recursive ?? false)
+  }
+
+  // ------------------------------------------------------------ URLs
+
+  protected _url(name: string, options: UrlOptions): Promise<string> | string {
+    return this.#urls.url(this.key(name), options)
+  }
+
+  protected override async _signedUploadUrl(name: string, options: SignedUploadOptions): Promise<SignedUpload> {
+    const plan = writePlan(this.key(name), { contentType: options.contentType }, { ...this.writeSettings, gzip: false })
+    return { name, ...(await this.#urls.signedUpload(this.key(name), plan.params, options)) }
+  }
+}
+
+export type { S3StorageOptions, CloudFrontSignerFunction }

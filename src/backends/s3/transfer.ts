@@ -1,0 +1,155 @@
+/**
+ * Moving bytes into S3: one PutObject for small bodies, a multipart upload (`@aws-sdk/lib-storage`,
+ * loaded on first use) for large or unknown-length ones, and server-side copies (CopyObject, or
+ * UploadPartCopy above 5 GiB). A failed or aborted multipart upload is aborted on the server.
+ */
+import type { Readable } from 'node:stream'
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { S3Sdk } from './client.js'
+import type { TransferConfig } from './options.js'
+import { encodeKey } from './url.js'
+
+/** What every transfer needs. */
+export interface TransferContext {
+  sdk: S3Sdk
+  client: S3Client
+  bucket: string
+  transfer: Required<TransferConfig>
+  signal?: AbortSignal
+  /** Largest object CopyObject copies in one request (5 GiB; lowered by tests). */
+  copyLimit?: number
+}
+
+/** S3's limit for CopyObject and for a single PutObject. */
+export const MAX_SINGLE_COPY = 5 * 1024 * 1024 * 1024
+
+/** Uploads a small body with one PutObject (`extra`: e.g. `IfNoneMatch: '*'`). */
+export async function putObject(ctx: TransferContext, key: string, params: Record<string, unknown>, data: Buffer, extra: Record<string, unknown> = {}): Promise<void> {
+  const input = { ...params, ...extra, Bucket: ctx.bucket, Key: key, Body: data, ContentLength: data.length }
+  await ctx.client.send(new ctx.sdk.PutObjectCommand(input as never), { abortSignal: ctx.signal })
+}
+
+/** Aborts a multipart upload, ignoring a 404 (already aborted or completed). */
+async function abortUpload(ctx: TransferContext, key: string, uploadId: string): Promise<void> {
+  try {
+    await ctx.client.send(new ctx.sdk.AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId }))
+  } catch {
+    // Already gone (NoSuchUpload) or unreachable: nothing more we can do; a lifecycle rule
+    // (AbortIncompleteMultipartUpload) cleans up what is left.
+  }
+}
+
+/**
+ * Streams `body` into `key` through a multipart upload with `partSize` parts, `queueSize` at a
+ * time (memory: about `partSize × (queueSize + 1)`). When the body errors (an aborted save) or
+ * a request fails, the upload is aborted on the server before this rejects.
+ */
+export async function multipartUpload(ctx: TransferContext, key: string, params: Record<string, unknown>, body: Readable): Promise<void> {
+  const { Upload } = await import('@aws-sdk/lib-storage')
+  const upload = new Upload({
+    client: ctx.client,
+    params: { ...params, Bucket: ctx.bucket, Key: key, Body: body } as never,
+    partSize: ctx.transfer.partSize,
+    queueSize: ctx.transfer.queueSize,
+    leavePartsOnError: false,
+  })
+  let bodyError: unknown
+  body.once('error', (error) => (bodyError = error))
+  try {
+    await upload.done()
+  } catch (error) {
+    if (!body.destroyed) body.destroy()
+    // lib-storage aborts the upload itself on failures it sees; make sure of it (a failed abort
+    // must not hide why the upload failed, e.g. the AbortError of an aborted save).
+    if (upload.uploadId) await abortUpload(ctx, key, upload.uploadId)
+    throw bodyError ?? error
+  }
+}
+
+/** The `CopySource` of a key: bucket and key, URL-encoded (`/` kept). */
+export function copySource(bucket: string, key: string): string {
+  return `${encodeURIComponent(bucket)}/${encodeKey(key)}`
+}
+
+function tooLargeToCopy(error: unknown): boolean {
+  const e = error as { name?: string; message?: string }
+  return e?.name === 'InvalidRequest' && /larger than the maximum allowable size/i.test(e.message ?? '')
+}
+
+/**
+ * Copies `from` to `to` on the server. `params` are repeated on the copy (ACL, storage class,
+ * encryption; metadata and content type are copied from the source); `extra` e.g.
+ * `IfNoneMatch: '*'`. Objects over 5 GiB are copied part by part (UploadPartCopy).
+ */
+export async function copyObject(
+  ctx: TransferContext,
+  from: string,
+  to: string,
+  params: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  size?: number,
+): Promise<void> {
+  const limit = ctx.copyLimit ?? MAX_SINGLE_COPY
+  if (size === undefined || size <= limit) {
+    try {
+      const input = { ...params, ...extra, Bucket: ctx.bucket, Key: to, CopySource: copySource(ctx.bucket, from) }
+      await ctx.client.send(new ctx.sdk.CopyObjectCommand(input as never), { abortSignal: ctx.signal })
+      return
+    } catch (error) {
+      if (!tooLargeToCopy(error)) throw error
+    }
+  }
+  await multipartCopy(ctx, from, to, params, extra, limit)
+}
+
+async function multipartCopy(ctx: TransferContext, from: string, to: string, params: Record<string, unknown>, extra: Record<string, unknown>, limit: number): Promise<void> {
+  const { sdk, client, bucket } = ctx
+  const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: from }))
+  const size = head.ContentLength ?? 0
+  const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({
+    ...params,
+    Bucket: bucket,
+    Key: to,
+    ContentType: head.ContentType,
+    ContentEncoding: head.ContentEncoding,
+    ContentDisposition: head.ContentDisposition,
+    CacheControl: head.CacheControl,
+    ContentLanguage: head.ContentLanguage,
+    Metadata: head.Metadata,
+  } as never))
+  const uploadId = UploadId!
+  try {
+    const partSize = Math.max(Math.ceil(size / 10_000), Math.min(limit, 512 * 1024 * 1024))
+    const count = Math.max(1, Math.ceil(size / partSize))
+    const parts: { ETag: string; PartNumber: number }[] = new Array(count)
+    let next = 0
+    const worker = async () => {
+      while (next < count) {
+        const index = next++
+        const start = index * partSize
+        const end = Math.min(size, start + partSize) - 1
+        ctx.signal?.throwIfAborted()
+        const out = await client.send(new sdk.UploadPartCopyCommand({
+          Bucket: bucket,
+          Key: to,
+          UploadId: uploadId,
+          PartNumber: index + 1,
+          CopySource: copySource(bucket, from),
+          ...(size > 0 ? { CopySourceRange: `bytes=${start}-${end}` } : {}),
+        }), { abortSignal: ctx.signal })
+        parts[index] = { ETag: out.CopyPartResult!.ETag!, PartNumber: index + 1 }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(ctx.transfer.queueSize, count) }, worker))
+    await client.send(new sdk.CompleteMultipartUploadCommand({
+      ...extra,
+      Bucket: bucket,
+      Key: to,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts },
+    } as never))
+  } catch (error) {
+    await abortUpload(ctx, to, uploadId)
+    throw error
+  }
+}

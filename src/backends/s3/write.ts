@@ -1,0 +1,153 @@
+/**
+ * What an S3 write sends besides the bytes: django-storages' `_get_write_parameters` rules
+ * (ContentType, ContentEncoding from compression suffixes, ACL, objectParameters) and its
+ * streaming gzip (level 9, mtime 0, so the same input always gives the same bytes).
+ */
+import { createGzip } from 'node:zlib'
+import { Readable, pipeline } from 'node:stream'
+import { guessType } from '../../core/mime.js'
+import { contentTypeOf } from '../../core/content.js'
+import type { Content } from '../../core/types.js'
+
+/** The storage-wide settings that shape writes. */
+export interface WriteSettings {
+  objectParameters: Record<string, unknown>
+  defaultAcl?: string
+  gzip: boolean
+  gzipContentTypes: readonly string[]
+}
+
+/** The per-call options of `save()`/`createWriteStream()` that shape writes. */
+export interface WriteCallOptions {
+  contentType?: string
+  metadata?: Record<string, string>
+  cacheControl?: string
+  contentDisposition?: string
+  objectParameters?: Record<string, unknown>
+  content?: Content
+}
+
+/** PutObject parameters (without Bucket, Key and Body) and whether to gzip the body. */
+export interface WritePlan {
+  params: Record<string, unknown>
+  gzip: boolean
+}
+
+/**
+ * The PutObject parameters for `key`:
+ * - `ContentType`: `contentType` option, else `objectParameters` (the storage's, overridden by
+ *   the call's), else the content's own type (a Blob/File type or a `contentType` field), else
+ *   guessed from the name without its compression suffix, else `application/octet-stream`;
+ * - `ContentEncoding` from that suffix (`.gz` gzip, `.br`, `.bz2` bzip2, `.xz`, `.Z` compress)
+ *   only when the type was guessed from the name and no encoding was given;
+ * - `ACL` from `defaultAcl` unless the parameters have one;
+ * - gzip when on, the type is in `gzipContentTypes` and no ContentEncoding is set.
+ */
+export function writePlan(key: string, call: WriteCallOptions, settings: WriteSettings): WritePlan {
+  const params: Record<string, unknown> = { ...settings.objectParameters, ...(call.objectParameters ?? {}) }
+  if (call.contentType) params.ContentType = call.contentType
+  if (params.ContentType === undefined || params.ContentType === null) {
+    delete params.ContentType
+    const own = call.content !== undefined ? contentTypeOf(call.content) : undefined
+    if (own) params.ContentType = own
+    else {
+      const guess = guessType(key)
+      params.ContentType = guess.type ?? 'application/octet-stream'
+      if (guess.encoding && params.ContentEncoding === undefined) params.ContentEncoding = guess.encoding
+    }
+  }
+  if (call.cacheControl !== undefined) params.CacheControl = call.cacheControl
+  if (call.contentDisposition !== undefined) params.ContentDisposition = call.contentDisposition
+  if (call.metadata !== undefined) params.Metadata = { ...((params.Metadata as Record<string, string>) ?? {}), ...call.metadata }
+  if (params.ACL === undefined && settings.defaultAcl) params.ACL = settings.defaultAcl
+  const gzip = settings.gzip && params.ContentEncoding === undefined && settings.gzipContentTypes.includes(String(params.ContentType))
+  if (gzip) params.ContentEncoding = 'gzip'
+  return { params, gzip }
+}
+
+/** The `objectParameters` members that reads and HEADs need too (SSE-C keys, payer, owner). */
+export const DOWNLOAD_PARAMETERS = [
+  'ChecksumMode', 'VersionId', 'SSECustomerAlgorithm', 'SSECustomerKey', 'SSECustomerKeyMD5', 'RequestPayer', 'ExpectedBucketOwner',
+] as const
+
+/** The download-allowed subset of `objectParameters` (s3transfer's ALLOWED_DOWNLOAD_ARGS). */
+export function downloadParameters(objectParameters: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of DOWNLOAD_PARAMETERS) if (objectParameters[name] !== undefined) out[name] = objectParameters[name]
+  return out
+}
+
+/** The write parameters a server-side copy must repeat (S3 does not copy ACLs or storage class). */
+export const COPY_PARAMETERS = [
+  'ACL', 'StorageClass', 'ServerSideEncryption', 'SSEKMSKeyId', 'SSEKMSEncryptionContext', 'BucketKeyEnabled', 'ExpectedBucketOwner', 'RequestPayer',
+] as const
+
+/** The subset of write parameters to send with CopyObject (metadata is copied from the source). */
+export function copyParameters(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of COPY_PARAMETERS) if (params[name] !== undefined) out[name] = params[name]
+  return out
+}
+
+/**
+ * `body` gzipped as a stream: level 9, no file name, mtime 0, so the output is deterministic
+ * (header `1f 8b 08 00 00000000 02 03`, as Python's `gzip.compress(data, 9, mtime=0)`).
+ */
+export function gzipBody(body: Readable): Readable {
+  return pipeline(body, createGzip({ level: 9 }), () => undefined)
+}
+
+/** The first bytes of a body, read up to a limit, and the rest still to come. */
+export interface BodyHead {
+  /** The chunks read so far (at most `limit` bytes plus one chunk). */
+  chunks: Buffer[]
+  /** Their total length. */
+  length: number
+  /** True when the body ended within the limit: `chunks` are the whole content. */
+  complete: boolean
+  /** The whole body again as one stream: the chunks read, then the rest of `body`. */
+  stream(): Readable
+}
+
+/**
+ * Reads `body` until it ends or more than `limit` bytes were read, so small bodies of unknown
+ * length can go in one PutObject (and be resent) while large ones stream on into a multipart
+ * upload without being held whole.
+ */
+export async function readHead(body: Readable, limit: number): Promise<BodyHead> {
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
+  const chunks: Buffer[] = []
+  let length = 0
+  let complete = false
+  while (length <= limit) {
+    const next = await iterator.next()
+    if (next.done) {
+      complete = true
+      break
+    }
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
+    chunks.push(chunk)
+    length += chunk.length
+  }
+  return {
+    chunks,
+    length,
+    complete,
+    stream() {
+      async function* all(): AsyncGenerator<Buffer> {
+        try {
+          while (chunks.length) yield chunks.shift()!
+          if (complete) return
+          for (;;) {
+            const next = await iterator.next()
+            if (next.done) return
+            yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+          }
+        } finally {
+          if (!complete) await iterator.return?.()
+        }
+      }
+      return Readable.from(all(), { objectMode: false })
+    },
+  }
+}
