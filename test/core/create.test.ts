@@ -8,6 +8,7 @@ import {
   ImproperlyConfigured,
   InMemoryStorage,
   InvalidStorageError,
+  S3Storage,
   Storage,
 } from '../../src/index.js'
 
@@ -48,6 +49,27 @@ describe('createStorage() from the environment', () => {
   it('a USE_S3_STORAGE that is not a boolean throws naming the variable', () => {
     expect(() => backendFromEnv({ USE_S3_STORAGE: 'maybe' })).toThrow(ImproperlyConfigured)
     expect(() => backendFromEnv({ USE_S3_STORAGE: 'maybe' })).toThrow(/USE_S3_STORAGE/)
+  })
+})
+
+describe('createStorage() for S3 from the environment', () => {
+  it('USE_S3_STORAGE=true builds an S3Storage from the django-storages AWS_* variables', async () => {
+    const storage = createStorage(undefined, {
+      USE_S3_STORAGE: 'true',
+      AWS_STORAGE_BUCKET_NAME: 'my-app-media',
+      AWS_LOCATION: 'media',
+      AWS_S3_REGION_NAME: 'eu-west-3',
+      AWS_QUERYSTRING_AUTH: 'false',
+    }) as S3Storage
+    expect(storage).toBeInstanceOf(S3Storage)
+    expect(storage.bucketName).toBe('my-app-media')
+    expect(storage.location).toBe('media')
+    expect(await storage.url('a b.txt')).toBe('https://my-app-media.s3.eu-west-3.amazonaws.com/media/a%20b.txt')
+  })
+
+  it('S3 without a bucket throws ImproperlyConfigured that says how to set one', () => {
+    expect(() => createStorage(undefined, { USE_S3_STORAGE: 'true' })).toThrow(ImproperlyConfigured)
+    expect(() => createStorage(undefined, { USE_S3_STORAGE: 'true' })).toThrow(/AWS_STORAGE_BUCKET_NAME/)
   })
 })
 
