@@ -1,9 +1,9 @@
 /**
- * url() throughput of the local backends, against a baseline measured in the same run: building
+ * url() throughput of every backend (S3 signed with static credentials, no network), against a baseline measured in the same run: building
  * the same string by plain concatenation with encodeURI (what a hand-written helper would do).
  * Prints URLs/s and the ratio. Run: npx tsx bench/url.ts
  */
-import { FileSystemStorage, InMemoryStorage } from '../src/index.js'
+import { FileSystemStorage, InMemoryStorage, S3Storage } from '../src/index.js'
 
 const names = Array.from({ length: 1000 }, (_, i) => `products/${i % 37}/photo ${i} (ü).jpg`)
 
@@ -27,4 +27,11 @@ const baseline = await measure('baseline: "/media/" + encodeURI(name)', (n) => '
 const plain = await measure('FileSystemStorage.url()', (n) => fs.url(n))
 await measure('InMemoryStorage.url()', (n) => memory.url(n))
 const hmac = await measure('FileSystemStorage.url() signed (HMAC)', (n) => signed.url(n))
+const s3Options = { bucketName: 'bench-bucket', regionName: 'eu-west-3', accessKey: 'AKIDEXAMPLE', secretKey: 'bench-secret-key' }
+const s3 = new S3Storage(s3Options, {})
+await measure('S3Storage.url() presigned (SigV4)', (n) => s3.url(n))
+const unsigned = new S3Storage({ ...s3Options, querystringAuth: false }, {})
+await measure('S3Storage.url() unsigned (reused storage)', (n) => unsigned.url(n))
+const cdn = new S3Storage({ ...s3Options, customDomain: 'cdn.example.com' }, {})
+await measure('S3Storage.url() custom domain', (n) => cdn.url(n))
 console.log(`ratio url()/baseline: ${(plain / baseline).toFixed(3)}; signed/unsigned: ${(hmac / plain).toFixed(3)}`)
