@@ -322,3 +322,30 @@ describe('credentials and the signing key cache', () => {
     }
   })
 })
+
+describe('presigned uploads with signed headers', () => {
+  it('match the SDK when Content-Type and other headers are signed (signableHeaders)', async () => {
+    const setups: Setup[] = [{ region: 'eu-west-3' }, { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9000' }, { region: 'ap-southeast-2', credentials: TOKEN }]
+    const cases: { params: Record<string, string>; headers: Record<string, string> }[] = [
+      { params: { ContentType: 'application/pdf' }, headers: { 'content-type': 'application/pdf' } },
+      { params: { ContentType: 'text/plain; charset=utf-8', CacheControl: 'max-age=60' }, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'max-age=60' } },
+      { params: { ContentType: 'image/png', ContentDisposition: 'attachment; filename="a b.png"' }, headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="a b.png"' } },
+    ]
+    let compared = 0
+    for (const s of setups) {
+      for (const c of cases) {
+        for (const key of ['uploads/doc.pdf', 'ü n/i (c).txt']) {
+          const bucket = s.bucket ?? 'node-storages-bucket'
+          const sdk = await getSignedUrl(sdkClient(s), new PutObjectCommand({ Bucket: bucket, Key: key, ...c.params }), {
+            expiresIn: 600, signingDate: DATE, signableHeaders: new Set(Object.keys(c.headers)),
+          })
+          const loc = resolveObjectLocation({ bucket, key, region: s.region, endpointUrl: s.endpointUrl })
+          const ours = await ourPresigner(s).presign({ method: 'PUT', ...loc, expiresIn: 600, signingDate: DATE, headers: c.headers })
+          expect(ours).toBe(sdk)
+          compared++
+        }
+      }
+    }
+    expect(compared).toBe(18)
+  })
+})

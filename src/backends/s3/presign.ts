@@ -82,6 +82,11 @@ export interface PresignRequest {
   /** Lifetime in whole seconds, 0 to 604800. */
   expiresIn: number
   signingDate?: Date
+  /**
+   * Headers the client must send exactly, signed with `host` (a direct upload's `Content-Type`,
+   * `x-amz-server-side-encryption`, …), as the SDK's `signableHeaders` / unhoistable headers.
+   */
+  headers?: Record<string, string>
 }
 
 /** The SigV4 limit on presigned URL lifetimes: 7 days. */
@@ -130,6 +135,18 @@ interface DayKey {
   /** `&X-Amz-Security-Token=<escaped>` or `` */
   tokenParam: string
   sign: (stringToSign: string) => string
+}
+
+/** SigV4's signed header list (`a;host`) and canonical header block for `host` plus `extra`. */
+function signedHeaders(host: string, extra?: Record<string, string>): { names: string; canonical: string } {
+  if (!extra) return { names: 'host', canonical: `host:${host}\n` }
+  const entries: [string, string][] = [['host', host]]
+  for (const [name, value] of Object.entries(extra)) {
+    const lower = name.toLowerCase()
+    if (lower !== 'host') entries.push([lower, String(value).trim().replace(/\s+/g, ' ')])
+  }
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : 1))
+  return { names: entries.map((e) => e[0]).join(';'), canonical: entries.map(([k, v]) => `${k}:${v}\n`).join('') }
 }
 
 function checkExpiry(expiresIn: number): void {
@@ -226,9 +243,11 @@ export class QueryPresigner {
     const head = `${day.prefix}${longDate}&X-Amz-Expires=${expiresIn}${day.tokenParam}`
     const tail = this.extraQuery(method, operation, request.query)
 
-    const canonicalRequest = `${method}\n${path}\n${head}&X-Amz-SignedHeaders=host${tail}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`
+    const { names, canonical } = signedHeaders(host, request.headers)
+    const signedParam = names === 'host' ? names : escapeUri(names)
+    const canonicalRequest = `${method}\n${path}\n${head}&X-Amz-SignedHeaders=${signedParam}${tail}\n${canonical}\n${names}\nUNSIGNED-PAYLOAD`
     const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${shortDate}/${this.region}/${this.service}/aws4_request\n${sha256Hex(canonicalRequest)}`
-    return `${protocol}//${host}${path}?${head}&X-Amz-Signature=${day.sign(stringToSign)}&X-Amz-SignedHeaders=host${tail}`
+    return `${protocol}//${host}${path}?${head}&X-Amz-Signature=${day.sign(stringToSign)}&X-Amz-SignedHeaders=${signedParam}${tail}`
   }
 
   /** Cached credentials that are valid for more than 5 minutes, or undefined. */

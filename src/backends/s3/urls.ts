@@ -24,20 +24,23 @@ interface Signing {
 
 const METHODS = new Set<PresignMethod>(['GET', 'HEAD', 'PUT', 'DELETE'])
 
-/** x-amz-* write parameters a presigned PUT carries in its query (headers would need signing). */
+/** x-amz-* write parameters a presigned PUT carries in its query, as the SDK hoists them. */
 const HOISTED: Record<string, string> = {
   ACL: 'x-amz-acl',
-  ServerSideEncryption: 'x-amz-server-side-encryption',
-  SSEKMSKeyId: 'x-amz-server-side-encryption-aws-kms-key-id',
   StorageClass: 'x-amz-storage-class',
 }
 
-/** Plain headers a direct upload should send to store them with the object. */
+/**
+ * Headers a direct upload must send; a presigned PUT signs them (the SDK keeps the encryption
+ * headers signed rather than hoisted), so S3 refuses an upload with another Content-Type.
+ */
 const UPLOAD_HEADERS: Record<string, string> = {
   ContentType: 'Content-Type',
   CacheControl: 'Cache-Control',
   ContentDisposition: 'Content-Disposition',
   ContentEncoding: 'Content-Encoding',
+  ServerSideEncryption: 'x-amz-server-side-encryption',
+  SSEKMSKeyId: 'x-amz-server-side-encryption-aws-kms-key-id',
 }
 
 function invalid(message: string, cause?: unknown): StorageError {
@@ -153,7 +156,7 @@ export class S3Urls {
     for (const [member, name] of Object.entries(HOISTED)) if (params[member] !== undefined) query[name] = String(params[member])
     const headers: Record<string, string> = {}
     for (const [member, header] of Object.entries(UPLOAD_HEADERS)) if (params[member] !== undefined) headers[header] = String(params[member])
-    const url = await signing.put.presign({ method: 'PUT', ...signing.locator(key), query, expiresIn: expire })
+    const url = await signing.put.presign({ method: 'PUT', ...signing.locator(key), query, expiresIn: expire, headers })
     return { url, method: 'PUT', headers, expiresAt }
   }
 }
