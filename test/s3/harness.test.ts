@@ -1,9 +1,11 @@
 // Proves the S3 test harness: s3rver started by the global setup, and the SigV4-verifying,
-// request-recording proxy in front of it (which checks what s3rver does not).
+// request-recording proxy in front of it (which checks what s3rver does not, and answers
+// ListMultipartUploads and AbortMultipartUpload, which s3rver does not implement).
 import { randomUUID } from 'node:crypto'
 import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand,
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client,
+  ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -218,8 +220,126 @@ describe('streaming and multipart uploads through the recording proxy', () => {
       expect(proxy.requests.every((r) => r.status === 200 && !r.rejected)).toBe(true)
       const head = await direct.send(new HeadObjectCommand({ Bucket, Key }))
       expect(head.ContentLength).toBe(body.length)
+      expect(proxy.multipartUploads()).toMatchObject([{ bucket: Bucket, key: Key, state: 'completed' }])
+      expect(proxy.openUploads()).toEqual([])
     } finally {
       await proxy.stop()
+    }
+  })
+})
+
+describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartUploads and AbortMultipartUpload', () => {
+  let proxy: VerifyingProxy
+  let client: S3Client
+  const mp = `${prefix}multipart/`
+  beforeAll(async () => {
+    proxy = await startVerifyingProxy({ target: s3.endpoint, credentials: [{ ...S3RVER_CREDENTIALS }] })
+    client = new S3Client(s3ClientConfig(proxy.endpoint))
+  })
+  afterAll(async () => {
+    client.destroy()
+    await proxy.stop()
+  })
+  const list = async (Prefix = mp) => (await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix }))).Uploads ?? []
+  const create = async (Key: string, StorageClass?: 'STANDARD_IA') =>
+    (await client.send(new CreateMultipartUploadCommand({ Bucket, Key, StorageClass }))).UploadId!
+  const part = (Key: string, UploadId: string, Body = 'part bytes') =>
+    client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body }))
+
+  it('s3rver itself answers neither call', async () => {
+    const Key = `${mp}direct.bin`
+    const { UploadId } = await direct.send(new CreateMultipartUploadCommand({ Bucket, Key }))
+    await expect(direct.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } })
+    await expect(direct.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 405 } })
+  })
+
+  it('lists an upload created through it, aborts it (204, not forwarded), then lists none and refuses its parts', async () => {
+    const Key = `${mp}dir/ü file (1).bin`
+    const before = Date.now()
+    const UploadId = await create(Key)
+    expect(UploadId).toMatch(/\S/)
+    expect(proxy.openUploads()).toMatchObject([{ bucket: Bucket, key: Key, uploadId: UploadId, state: 'open' }])
+
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp }))
+    expect(listed).toMatchObject({ Bucket, Prefix: mp, IsTruncated: false, MaxUploads: 1000 })
+    expect(listed.Uploads).toHaveLength(1)
+    expect(listed.Uploads![0]).toMatchObject({ Key, UploadId, StorageClass: 'STANDARD' })
+    expect(listed.Uploads![0].Initiated).toBeInstanceOf(Date)
+    expect(listed.Uploads![0].Initiated!.getTime()).toBeGreaterThanOrEqual(before - 1000)
+    expect(await list(`${mp}other/`)).toEqual([]) // filtered by prefix
+    expect((await part(Key, UploadId)).ETag).toBeTruthy() // parts of an open upload go on to s3rver
+
+    proxy.clear()
+    const aborted = await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+    expect(aborted.$metadata.httpStatusCode).toBe(204)
+    expect(proxy.requests).toMatchObject([{ method: 'DELETE', status: 204, auth: 'header' }])
+    expect(await list()).toEqual([])
+    expect(proxy.openUploads()).toEqual([])
+    expect(proxy.multipartUploads()).toMatchObject([{ uploadId: UploadId, state: 'aborted' }])
+
+    await expect(part(Key, UploadId)).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } })
+    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 },
+    })
+    const complete = client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } }))
+    await expect(complete).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    await expect(direct.send(new HeadObjectCommand({ Bucket, Key }))).rejects.toMatchObject({ name: 'NotFound' })
+  })
+
+  it('a completed upload leaves the list; its id is then unknown', async () => {
+    const Key = `${mp}completed.txt`
+    const UploadId = await create(Key)
+    expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
+    const { ETag } = await part(Key, UploadId, 'the only part')
+    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }))
+    expect(await list()).toEqual([])
+    expect(proxy.multipartUploads().find((u) => u.uploadId === UploadId)?.state).toBe('completed')
+    expect(await (await direct.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString()).toBe('the only part')
+    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+  })
+
+  it('lists several uploads by key, then oldest first; an abort must name the right key', async () => {
+    const [b1, a, b2] = [await create(`${mp}b`), await create(`${mp}a`, 'STANDARD_IA'), await create(`${mp}b`)]
+    expect((await list()).map((u) => [u.Key, u.UploadId, u.StorageClass])).toEqual([
+      [`${mp}a`, a, 'STANDARD_IA'], [`${mp}b`, b1, 'STANDARD'], [`${mp}b`, b2, 'STANDARD'],
+    ])
+    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key: `${mp}a`, UploadId: b1 }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    for (const [Key, UploadId] of [[`${mp}a`, a], [`${mp}b`, b1], [`${mp}b`, b2]])
+      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+    expect(await list()).toEqual([])
+  })
+
+  it('checks signatures and the bucket first, and refuses listing options it does not implement', async () => {
+    const Key = `${mp}guarded.bin`
+    const UploadId = await create(Key)
+    const wrong = new S3Client(s3ClientConfig(proxy.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' }))
+    try {
+      await expect(wrong.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
+      await expect(wrong.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
+    } finally {
+      wrong.destroy()
+    }
+    expect(await outcome(await fetch(`${proxy.endpoint}/${Bucket}?uploads`))).toEqual({ status: 403, code: 'AccessDenied' })
+    expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
+
+    await expect(client.send(new ListMultipartUploadsCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject({
+      name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 },
+    })
+    await expect(client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp, Delimiter: '/' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 501 },
+    })
+    await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+  })
+
+  it('can be turned off: everything is forwarded, and openUploads() throws', async () => {
+    const plain = await startVerifyingProxy({ target: s3.endpoint, credentials: [{ ...S3RVER_CREDENTIALS }], multipartLedger: false })
+    const c = new S3Client(s3ClientConfig(plain.endpoint))
+    try {
+      await expect(c.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } })
+      expect(() => plain.openUploads()).toThrow(/no multipart ledger/)
+    } finally {
+      c.destroy()
+      await plain.stop()
     }
   })
 })

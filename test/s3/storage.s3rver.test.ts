@@ -1,10 +1,12 @@
 // S3Storage against a real S3 server: s3rver (started by the global setup on 127.0.0.1), through
-// the SigV4-verifying proxy so that every signature is checked. See /work/shared/S3RVER.md for
-// what s3rver does not check (If-None-Match, ListMultipartUploads, AbortMultipartUpload).
+// the SigV4-verifying proxy so that every signature is checked. s3rver implements neither
+// ListMultipartUploads nor AbortMultipartUpload: the proxy answers both from its ledger of the
+// multipart uploads created through it (test/support/multipart-ledger.ts). See
+// /work/shared/S3RVER.md for what else s3rver does not check (If-None-Match, among others).
 import { createHash, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import { S3Storage, type S3StorageOptions } from '../../src/backends/s3/index.js'
 import { FileExistsError, FileNotFoundError } from '../../src/core/errors.js'
 import { streamToBuffer } from '../../src/core/content.js'
@@ -194,14 +196,30 @@ describe('requests as recorded by a proxy', () => {
     await expect(s.save('aborted.bin', source.stream, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' })
     expect(source.produced()).toBeLessThan(32 * MIB)
     expect(await s.exists('aborted.bin')).toBe(false)
-    // s3rver implements neither ListMultipartUploads nor AbortMultipartUpload (405), so the
-    // open uploads are computed from the requests: every upload id that got parts was aborted.
+    // The open uploads, from the requests: every upload id that got parts was aborted.
     const started = new Set(proxy.requests.filter((r) => r.method === 'PUT' && r.query.uploadId).map((r) => r.query.uploadId))
     const aborted = new Set(proxy.requests.filter((r) => r.method === 'DELETE' && r.query.uploadId).map((r) => r.query.uploadId))
     const completed = proxy.requests.filter((r) => r.method === 'POST' && r.query.uploadId)
     expect(started.size).toBe(1)
-    expect([...started].filter((id) => !aborted.has(id))).toEqual([]) // "ListMultipartUploads is empty"
+    expect([...started].filter((id) => !aborted.has(id))).toEqual([])
     expect(completed).toEqual([])
+    // The proxy's ledger saw the upload created, so the empty listing below is not vacuous...
+    const [uploadId] = started
+    const seen = proxy.multipartUploads().filter((u) => u.key.startsWith(`${s.location}/`))
+    expect(seen).toMatchObject([{ bucket: Bucket, key: `${s.location}/aborted.bin`, uploadId, state: 'aborted' }])
+    // ...and ListMultipartUploads, through the SDK, is empty.
+    const client = new S3Client(s3ClientConfig(proxy.endpoint))
+    try {
+      const listing = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: `${s.location}/` }))
+      expect(listing.$metadata.httpStatusCode).toBe(200)
+      expect(listing.Uploads ?? []).toEqual([])
+    } finally {
+      client.destroy()
+    }
+    // The first abort (lib-storage's own) succeeded, where s3rver alone answers 405; any later
+    // abort of the same upload (the backend makes sure of it) finds it gone: 404, ignored.
+    const deletes = proxy.requests.filter((r) => r.method === 'DELETE').map((r) => [r.query.uploadId, r.status])
+    expect(deletes).toEqual([[uploadId, 204], ...deletes.slice(1).map(() => [uploadId, 404])])
   })
 })
 

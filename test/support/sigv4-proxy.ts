@@ -1,8 +1,11 @@
 // A small HTTP proxy for tests that checks AWS Signature Version 4 the way S3 does (s3rver does
-// not) and records every request's method, path, query and headers (never the body).
+// not), records every request's method, path, query and headers (never the body), and answers
+// AbortMultipartUpload and ListMultipartUploads itself from a ledger (see multipart-ledger.ts).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { MultipartLedger, multipartCall, sendAnswer, type MultipartUpload } from './multipart-ledger.js'
+export type { MultipartUpload, MultipartUploadState } from './multipart-ledger.js'
 
 export interface ProxyCredential {
   accessKeyId: string
@@ -22,6 +25,9 @@ export interface VerifyingProxyOptions {
   region?: string
   /** Keep `requests` (turn off where nobody reads them, e.g. a long-lived global proxy). Default true. */
   record?: boolean
+  /** Keep a ledger of multipart uploads and answer AbortMultipartUpload and ListMultipartUploads
+   *  from it (see multipart-ledger.ts). Default true. */
+  multipartLedger?: boolean
 }
 
 export interface RecordedRequest {
@@ -48,6 +54,10 @@ export interface VerifyingProxy {
   requests: RecordedRequest[]
   /** Can be flipped at run time. */
   requireSignature: boolean
+  /** Multipart uploads created through the proxy and neither completed nor aborted, oldest first. */
+  openUploads(): MultipartUpload[]
+  /** Every multipart upload created through the proxy, with its state, oldest first. */
+  multipartUploads(): MultipartUpload[]
   clear(): void
   stop(): Promise<void>
 }
@@ -196,18 +206,6 @@ export function verifySigV4(
   return { ok: true, auth: isQuery ? 'query' : 'header', accessKeyId, payloadHash }
 }
 
-const xmlEscape = (s: string) =>
-  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!)
-
-function sendError(res: http.ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}) {
-  const fields = Object.entries({ Code: code, Message: message, ...extra, RequestId: 'sigv4-proxy' })
-    .map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`)
-    .join('')
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${fields}</Error>`
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
-
 function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const named = String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim())
   return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k) && !named.includes(k)))
@@ -217,7 +215,8 @@ function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHea
  * Starts an HTTP server on 127.0.0.1 (random port) that verifies each request's SigV4
  * signature, answers refusals with S3-style 403/400 XML errors, records every request, and
  * forwards accepted ones verbatim to `target`, streaming bodies both ways. A hex
- * `x-amz-content-sha256` is checked against the body before anything is forwarded.
+ * `x-amz-content-sha256` is checked against the body before anything is forwarded. With the
+ * multipart ledger (default), AbortMultipartUpload and ListMultipartUploads are never forwarded.
  */
 export async function startVerifyingProxy(options: VerifyingProxyOptions): Promise<VerifyingProxy> {
   const target = new URL(options.target)
@@ -225,12 +224,16 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
   // close one just as a request is sent on it (which would surface as a spurious 502).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 3_000 })
   const requests: RecordedRequest[] = []
+  const ledger = options.multipartLedger ?? true ? new MultipartLedger(target, agent) : undefined
+  const noLedger = (): never => { throw new Error('this proxy keeps no multipart ledger (multipartLedger: false)') }
   const server = http.createServer()
   const handle: VerifyingProxy = {
     endpoint: '',
     port: 0,
     requests,
     requireSignature: options.requireSignature ?? true,
+    openUploads: () => ledger?.open() ?? noLedger(),
+    multipartUploads: () => ledger?.all() ?? noLedger(),
     clear: () => void (requests.length = 0),
     stop: () => new Promise<void>((resolve) => {
       server.close(() => resolve())
@@ -254,7 +257,7 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     const refuse = (status: number, code: string, message: string, extra?: Record<string, string>) => {
       record.rejected = code
       req.resume() // drain the body so the client sees the answer, not a reset
-      sendError(res, status, code, message, extra)
+      sendAnswer(res, { status, code, message, extra })
     }
 
     const verdict = verifySigV4(req, {
@@ -266,6 +269,7 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     if (!verdict.ok) return refuse(verdict.status, verdict.code, verdict.message, verdict.extra)
     record.auth = verdict.auth
     record.accessKeyId = verdict.accessKeyId
+    const call = ledger && multipartCall(record.method, record.path, record.query)
 
     /** Sends the request on to the target: streams `req`, or sends `body` when given. */
     const forward = (body?: Buffer) => {
@@ -274,13 +278,14 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
         method: req.method, path: url, headers: forwardHeaders(req.headers),
       })
       upstream.on('response', (up) => {
+        up.on('error', () => res.destroy())
+        if (call && ledger!.relay(call, req, up, res, forwardHeaders(up.headers))) return
         res.writeHead(up.statusCode ?? 502, up.statusMessage, forwardHeaders(up.headers))
         up.pipe(res)
-        up.on('error', () => res.destroy())
       })
       upstream.on('error', (err) => {
         if (res.headersSent || res.destroyed) res.destroy()
-        else sendError(res, 502, 'BadGateway', `sigv4-proxy could not reach ${options.target}: ${err.message}`)
+        else sendAnswer(res, { status: 502, code: 'BadGateway', message: `sigv4-proxy could not reach ${options.target}: ${err.message}` })
       })
       req.on('error', () => upstream.destroy())
       res.on('close', () => {
@@ -290,8 +295,17 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
       else req.pipe(upstream)
     }
 
+    /** Answers from the multipart ledger when it has the answer, else forwards. */
+    const proceed = async (body?: Buffer) => {
+      const own = call && (await ledger!.answer(call))
+      if (!own) return forward(body)
+      if ('code' in own) return refuse(own.status, own.code, own.message, own.extra)
+      req.resume()
+      sendAnswer(res, own)
+    }
+
     const expected = verdict.payloadHash && /^[0-9a-f]{64}$/.test(verdict.payloadHash) ? verdict.payloadHash : undefined
-    if (!expected) return forward()
+    if (!expected) return void proceed()
     // The body's hash is signed: hold the body back until it is known to match, so a bad
     // upload never reaches s3rver (which would keep a partial object on an aborted PUT).
     const chunks: Buffer[] = []
@@ -299,7 +313,7 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     req.on('data', (c: Buffer) => (chunks.push(c), hash.update(c)))
     req.on('end', () => {
       const actual = hash.digest('hex')
-      if (actual === expected) return forward(Buffer.concat(chunks))
+      if (actual === expected) return void proceed(Buffer.concat(chunks))
       refuse(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.",
         { ClientComputedContentSHA256: expected, S3ComputedContentSHA256: actual })
     })
