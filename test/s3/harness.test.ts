@@ -85,6 +85,15 @@ describe('s3rver through the verifying proxy', () => {
     const get = await fetch(`${s3.endpoint}/${Bucket}/${otherKey}`, { headers: { Origin: 'http://app.example' } })
     expect(get.headers.get('access-control-expose-headers')).toContain('ETag')
   })
+
+  it('lets CORS preflights of presigned URLs through the proxy unauthenticated, as S3 does', async () => {
+    const res = await fetch(`${s3.proxyEndpoint}/${Bucket}/${prefix}upload.bin?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=not-checked`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('access-control-allow-methods')).toContain('PUT')
+  })
 })
 
 describe('presigned URLs through the verifying proxy', () => {
