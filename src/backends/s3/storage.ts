@@ -20,6 +20,8 @@ import { copyParameters, downloadParameters, writePlan, type WriteSettings } fro
 import { copyObject, type TransferContext } from './transfer.js'
 import { emptyStream, gunzipStream, isEmptyRange, rangeHeader, sliceStream, trimToRange } from './read.js'
 import { S3Urls } from './urls.js'
+import { diagnoseS3 } from './diagnose.js'
+import type { Check } from '../../core/diagnostics.js'
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024
@@ -36,6 +38,8 @@ export class S3Storage extends Storage {
   readonly querystringExpire: number
   /** The region requests are signed for. */
   readonly regionName?: string
+  /** The canned ACL writes carry (`objectParameters.ACL`, else `defaultAcl`); none: no ACL header. */
+  readonly defaultAcl?: string
   readonly #options: ResolvedS3Options
   readonly #clients: S3ClientHolder
   readonly #urls: S3Urls
@@ -56,6 +60,8 @@ export class S3Storage extends Storage {
     this.querystringAuth = resolved.querystringAuth
     this.querystringExpire = resolved.querystringExpire
     if (resolved.regionName) this.regionName = resolved.regionName
+    const acl = resolved.objectParameters.ACL ?? resolved.defaultAcl
+    if (typeof acl === 'string' && acl) this.defaultAcl = acl
     this.#prefix = resolved.location ? resolved.location + '/' : ''
     this.#clients = new S3ClientHolder(resolved)
     this.#urls = new S3Urls(resolved, this.#clients)
@@ -80,6 +86,11 @@ export class S3Storage extends Storage {
   /** The S3 client (built on first call; loads the AWS SDK), for operations this class lacks. */
   async getClient(): Promise<S3Client> {
     return (await this.#clients.get()).client
+  }
+
+  /** The S3 checks `node-storages doctor` adds (credentials, bucket, region, clock, ACLs, CORS, URL): diagnose.ts. */
+  diagnose(): AsyncIterable<Check> {
+    return diagnoseS3({ storage: this, options: this.#options })
   }
 
   /** Closes the sockets of the client this storage built. */
