@@ -69,3 +69,14 @@ describe('the node-storages command', () => {
     expect(() => policyFor(new InMemoryStorage())).toThrow(/policy` is for S3/)
   })
 })
+
+describe('policy for a real S3Storage', () => {
+  it('adds s3:PutObjectAcl only when the storage writes an ACL', async () => {
+    const { S3Storage } = await import('../../src/index.js')
+    const base = { bucketName: 'b', location: 'media', accessKey: 'k', secretKey: 's' }
+    const actions = (s: InstanceType<typeof S3Storage>) => (policyFor(s) as { Statement: { Action: string[] }[] }).Statement[1]!.Action
+    expect(actions(new S3Storage(base, {}))).not.toContain('s3:PutObjectAcl')
+    expect(actions(new S3Storage({ ...base, defaultAcl: 'private' }, {}))).toContain('s3:PutObjectAcl')
+    expect(actions(new S3Storage({ ...base, objectParameters: { ACL: 'public-read' } }, {}))).toContain('s3:PutObjectAcl')
+  })
+})
