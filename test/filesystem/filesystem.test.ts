@@ -224,3 +224,17 @@ describe('FileSystemStorage options', () => {
     expect(created instanceof Date || created instanceof NotImplementedError).toBe(true)
   })
 })
+
+describe('FileSystemStorage exists() and links', () => {
+  it('exists() refuses a dangling symlink and one pointing outside, as the docs say', async () => {
+    const outside = tempDir()
+    const location = tempDir()
+    symlinkSync(join(outside, 'gone.txt'), join(location, 'dangling'))
+    symlinkSync(outside, join(location, 'out'))
+    const storage = new FileSystemStorage({ location })
+    await expect(storage.exists('dangling')).rejects.toBeInstanceOf(SuspiciousFileOperation)
+    await expect(storage.exists('out')).rejects.toBeInstanceOf(SuspiciousFileOperation)
+    mkdirSync(join(location, 'dir'))
+    expect(await storage.exists('dir')).toBe(true)
+  })
+})
