@@ -4,7 +4,8 @@ import { addAbortSignal } from 'node:stream'
 import type { Content, Progress } from './types.js'
 import { StorageError } from './errors.js'
 
-function isNodeReadable(value: unknown): value is Readable {
+/** Whether `value` is a Node `Readable` (or quacks like one). */
+export function isNodeReadable(value: unknown): value is Readable {
   return value instanceof Readable || (typeof (value as Readable)?.pipe === 'function' && typeof (value as Readable)?.read === 'function')
 }
 
@@ -55,17 +56,16 @@ export function toReadable(content: Content): Readable {
 }
 
 /**
- * The body a backend writes: the content as a stream that reports progress and is destroyed
- * (with an `AbortError`) when `signal` aborts, so the backend's write fails and cleans up.
+ * The body a backend writes: `source` as a stream that reports progress and is destroyed (with
+ * an `AbortError`) when `signal` aborts, so the backend's write fails and cleans up.
  */
 export function prepareBody(
-  content: Content,
+  source: Readable,
+  size: number | undefined,
   options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
-): { body: Readable; size?: number } {
-  const size = knownLength(content)
-  const source = toReadable(content)
+): Readable {
   const { signal, onProgress } = options
-  if (!signal && !onProgress) return { body: source, size }
+  if (!signal && !onProgress) return source
   let loaded = 0
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -80,7 +80,7 @@ export function prepareBody(
   })
   source.pipe(counter)
   if (signal) addAbortSignal(signal, counter)
-  return { body: counter, size }
+  return counter
 }
 
 /** Reads a stream to the end into one Buffer. */

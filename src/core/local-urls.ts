@@ -32,7 +32,7 @@ export class LocalUrls {
     this.baseUrl = base === null ? null : base.endsWith('/') ? base : base + '/'
     this.querystringAuth = options.querystringAuth ?? false
     this.querystringExpire = options.querystringExpire ?? 3600
-    if (!Number.isFinite(this.querystringExpire) || this.querystringExpire < 0) {
+    if (!Number.isSafeInteger(this.querystringExpire) || this.querystringExpire < 0) {
       throw new ImproperlyConfigured(`${backendName} option 'querystringExpire' must be a number of seconds >= 0, got ${String(options.querystringExpire)}.`)
     }
     this.#secret = options.secret === '' ? undefined : options.secret
@@ -53,12 +53,21 @@ export class LocalUrls {
     return this.baseUrl
   }
 
+  /** Seconds from now to the expiry of a signed URL: `expire` must be a whole number >= 0. */
+  private expiresAt(expire: number | undefined): number {
+    const seconds = expire ?? this.querystringExpire
+    if (!Number.isSafeInteger(seconds) || seconds < 0) {
+      throw new StorageError(`The expiry of a signed URL must be a whole number of seconds >= 0, got ${String(expire)}.`, { code: 'E_INVALID_ARGUMENT' })
+    }
+    return Math.floor(Date.now() / 1000) + seconds
+  }
+
   /** The URL of `name` (already resolved), signed when `querystringAuth` is on. */
   url(name: string, options: UrlOptions = {}): string {
     let url = this.requireBase() + filepathToUri(name)
     const params = options.parameters && Object.keys(options.parameters).length ? formEncode(options.parameters) : ''
     if (!this.querystringAuth) return params ? `${url}?${params}` : url
-    const expires = Math.floor(Date.now() / 1000) + (options.expire ?? this.querystringExpire)
+    const expires = this.expiresAt(options.expire)
     const signature = signGrant(this.#secret!, { method: options.httpMethod ?? 'GET', name, expires })
     url += `?${params ? params + '&' : ''}expires=${expires}&signature=${signature}`
     return url
@@ -72,7 +81,10 @@ export class LocalUrls {
     if (!this.canSign) {
       throw new ImproperlyConfigured("Signed upload URLs need a 'secret' option on this storage (an HMAC key, e.g. crypto.randomBytes(32).toString('hex')).")
     }
-    const expires = Math.floor(Date.now() / 1000) + (options.expire ?? this.querystringExpire)
+    const expires = this.expiresAt(options.expire)
+    if (options.maxSize !== undefined && (!Number.isSafeInteger(options.maxSize) || options.maxSize < 0)) {
+      throw new StorageError(`signedUploadUrl() option 'maxSize' must be a whole number of bytes >= 0, got ${String(options.maxSize)}.`, { code: 'E_INVALID_ARGUMENT' })
+    }
     const grant: LocalGrant = { method: 'PUT', name, expires, contentType: options.contentType, maxSize: options.maxSize }
     const query: [string, unknown][] = [['expires', expires]]
     if (options.contentType !== undefined) query.push(['contentType', options.contentType])

@@ -16,7 +16,7 @@ import {
 } from './errors.js'
 import { assertNoTraversal, cleanName, getAvailableOverwriteName, getValidFilename, hasControlCharacters, safeJoin, validateFileName } from './names.js'
 import { allSuffixes, codePointLength, dropLastCodePoints, join, normpath, split } from './posix.js'
-import { contentName, prepareBody, streamToBuffer } from './content.js'
+import { contentName, knownLength, prepareBody, streamToBuffer, toReadable } from './content.js'
 import { createStorageWriteStream } from './write-stream.js'
 import type {
   Content,
@@ -30,6 +30,14 @@ import type {
   UrlOptions,
   WriteStreamOptions,
 } from './types.js'
+
+/** Throws for a range that is not two whole numbers >= 0 with start <= end. */
+function checkRange({ start, end }: OpenOptions): void {
+  const whole = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
+  if (!whole(start) || !whole(end) || (start !== undefined && end !== undefined && start > end)) {
+    throw new StorageError(`Invalid byte range start=${String(start)} end=${String(end)}: use whole numbers >= 0 with start <= end (end is inclusive).`, { code: 'E_INVALID_RANGE' })
+  }
+}
 
 // A name matching none of these is its own cleaned, safely joined form (the fast path of url()).
 const NEEDS_NORMALISING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\\|^\//
@@ -199,6 +207,16 @@ export abstract class Storage {
     return resolved
   }
 
+  /**
+   * The checks of a name a file is written under: a string, Django's `validate_file_name` (no
+   * absolute name, no `..`, a file name), then `resolveName`. Returns the resolved name.
+   */
+  protected checkTargetName(name: string): string {
+    if (typeof name !== 'string') return this.resolveName(name)
+    validateFileName(name, true)
+    return this.resolveName(name)
+  }
+
   /** Django's `get_valid_name`: `getValidFilename`. */
   getValidName(name: string): string {
     return getValidFilename(name)
@@ -252,11 +270,14 @@ export abstract class Storage {
    * itself, only shortened (django-storages' `get_available_overwrite_name`).
    */
   async getAvailableName(name: string, maxLength?: number | null): Promise<string> {
-    name = cleanName(String(name).replace(/\\/g, '/'))
+    if (typeof name !== 'string') this.resolveName(name)
+    // Django's checks on the name as given, then the name normalised and confined.
+    const [rawDir, rawFile] = split(name.replace(/\\/g, '/'))
+    assertNoTraversal(rawDir)
+    validateFileName(rawFile)
     this.resolveName(name)
+    name = cleanName(name.replace(/\\/g, '/'))
     const [dirName, fileName] = split(name)
-    assertNoTraversal(dirName)
-    validateFileName(fileName)
     if (this.fileOverwrite) {
       const fitted = getAvailableOverwriteName(name, maxLength)
       const [, file] = split(fitted)
@@ -332,24 +353,38 @@ export abstract class Storage {
     if (given === undefined) {
       throw new SuspiciousFileOperation("Could not derive file name from '': pass a name, or content with a `name`.", { key: '' })
     }
-    validateFileName(given, true)
-    this.resolveName(given)
+    this.checkTargetName(given)
     const { maxLength, onProgress, signal, ...rest } = options
+    const source = toReadable(content)
+    // The content may fail before a backend reads it (a missing file behind an fs.ReadStream, a
+    // client that went away while the name was being picked): record it instead of letting an
+    // unhandled 'error' event end the process, and report it as the content's failure.
+    let sourceError: unknown
+    source.on('error', (error) => (sourceError ??= error))
     return this.run('save', given, async () => {
-      const available = await this.getAvailableName(given, maxLength)
-      validateFileName(available, true)
-      signal?.throwIfAborted()
-      const { body, size } = prepareBody(content, { signal, onProgress })
-      const nextName = async (taken: string) => {
-        const next = await this.getAvailableName(taken, maxLength)
-        validateFileName(next, true)
-        return this.resolveName(next)
-      }
       try {
-        const stored = await this._save(this.resolveName(available), { ...rest, signal, body, size, content, overwrite: this.fileOverwrite, nextName })
+        const available = await this.getAvailableName(given, maxLength)
+        validateFileName(available, true)
+        signal?.throwIfAborted()
+        if (sourceError !== undefined) throw sourceError
+        const body = prepareBody(source, knownLength(content), { signal, onProgress })
+        const nextName = async (taken: string) => {
+          const next = await this.getAvailableName(taken, maxLength)
+          validateFileName(next, true)
+          return this.resolveName(next)
+        }
+        const stored = await this._save(this.resolveName(available), { ...rest, signal, body, size: knownLength(content), content, overwrite: this.fileOverwrite, nextName })
         return validateFileName(stored, true)
       } catch (error) {
-        if (!body.destroyed) body.destroy()
+        if (!source.destroyed) source.destroy()
+        if (error !== undefined && error === sourceError && (error as Error)?.name !== 'AbortError') {
+          throw new StorageError(`Could not read the content to save as '${given}': ${(error as Error)?.message ?? String(error)}`, {
+            code: 'E_CONTENT',
+            key: given,
+            operation: 'save',
+            cause: error,
+          })
+        }
         throw error
       }
     })
@@ -358,6 +393,7 @@ export abstract class Storage {
   /** A read stream of the file; `start`/`end` (inclusive) read a range. Missing: `FileNotFoundError`. */
   async open(name: string, options: OpenOptions = {}): Promise<Readable> {
     const key = this.resolveName(name)
+    checkRange(options)
     return this.run('open', name, () => this._open(key, options))
   }
 
@@ -372,8 +408,7 @@ export abstract class Storage {
    * finishes; an errored or destroyed stream leaves nothing behind.
    */
   createWriteStream(name: string, options: WriteStreamOptions = {}): Writable {
-    validateFileName(name, true)
-    const key = this.resolveName(name)
+    const key = this.checkTargetName(name)
     return this._createWriteStream(key, options, (error) => this.wrapError(error, 'write', name))
   }
 
@@ -381,6 +416,7 @@ export abstract class Storage {
   async delete(name: string): Promise<void> {
     if (name === '' || name == null) throw new StorageError('The name must be given to delete().', { code: 'E_INVALID_NAME' })
     const key = this.resolveName(name)
+    if (key === '') throw new StorageError(`The name must be given to delete(): '${name}' names the storage root.`, { code: 'E_INVALID_NAME', key: name })
     return this.run('delete', name, () => this._delete(key))
   }
 
@@ -389,6 +425,9 @@ export abstract class Storage {
     const list = [...names]
     for (const n of list) if (n === '' || n == null) throw new StorageError('The name must be given to deleteMany().', { code: 'E_INVALID_NAME' })
     const keys = list.map((n) => this.resolveName(n))
+    keys.forEach((k, i) => {
+      if (k === '') throw new StorageError(`The names given to deleteMany() must name files: '${list[i]}' names the storage root.`, { code: 'E_INVALID_NAME', key: list[i] })
+    })
     return this.run('delete', list.join(', '), () => this._deleteMany(keys))
   }
 
@@ -465,17 +504,17 @@ export abstract class Storage {
 
   /** Copies `from` to `to`; onto an existing name without `fileOverwrite`: `FileExistsError`. */
   async copy(from: string, to: string): Promise<void> {
-    validateFileName(to, true)
     const src = this.resolveName(from)
-    const dst = this.resolveName(to)
+    const dst = this.checkTargetName(to)
+    if (src === '') throw new StorageError('copy() needs the name of a file to copy.', { code: 'E_INVALID_NAME', key: from })
     return this.run('copy', from, () => this._copy(src, dst, this.fileOverwrite))
   }
 
   /** Moves `from` to `to`; onto an existing name without `fileOverwrite`: `FileExistsError`. */
   async move(from: string, to: string): Promise<void> {
-    validateFileName(to, true)
     const src = this.resolveName(from)
-    const dst = this.resolveName(to)
+    const dst = this.checkTargetName(to)
+    if (src === '') throw new StorageError('move() needs the name of a file to move.', { code: 'E_INVALID_NAME', key: from })
     return this.run('move', from, () => this._move(src, dst, this.fileOverwrite))
   }
 
@@ -484,8 +523,7 @@ export abstract class Storage {
    * same validation and `getAvailableName` as `save()`.
    */
   async signedUploadUrl(name: string, options: SignedUploadOptions = {}): Promise<SignedUpload> {
-    validateFileName(name, true)
-    this.resolveName(name)
+    this.checkTargetName(name)
     return this.run('sign upload for', name, async () => {
       const available = await this.getAvailableName(name, options.maxLength)
       validateFileName(available, true)

@@ -19,6 +19,17 @@ export function manageTests(ctx: SuiteContext): void {
     await expect(ctx.storage().delete('')).rejects.toThrow('The name must be given to delete().')
   })
 
+  it('delete refuses names that resolve to the storage root and removes nothing', async () => {
+    const storage = ctx.storage()
+    await storage.save('kept.txt', 'x')
+    for (const root of ['.', 'a/..', './']) {
+      await expect(storage.delete(root), root).rejects.toMatchObject({ code: 'E_INVALID_NAME' })
+    }
+    await expect(storage.deleteMany(['kept.txt', '.'])).rejects.toMatchObject({ code: 'E_INVALID_NAME' })
+    expect(await storage.exists('kept.txt')).toBe(true)
+    expect(await storage.save('after.txt', 'y')).toBe('after.txt')
+  })
+
   it('deleteMany removes every name given and ignores missing ones', async () => {
     const storage = ctx.storage()
     await Promise.all(['m/1.txt', 'm/2.txt', 'm/3.txt', 'keep.txt'].map((n) => storage.save(n, n)))

@@ -64,6 +64,11 @@ export function nameTests(ctx: SuiteContext): void {
     expect(await ctx.storage().getAvailableName('free/name.txt')).toBe('free/name.txt')
   })
 
+  it('getAvailableName refuses a traversing name as given, as Django does', async () => {
+    await expect(ctx.storage().getAvailableName('tmp/../path')).rejects.toThrow("Detected path traversal attempt in 'tmp/..'")
+    await expect(ctx.storage().getAvailableName('/tmp/..')).rejects.toThrow("Could not derive file name from '..'")
+  })
+
   it('getAvailableName picks another name when the name is taken', async () => {
     await ctx.storage().save('busy.txt', 'x')
     expect(await ctx.storage().getAvailableName('busy.txt')).toMatch(/^busy_[A-Za-z0-9]{7}\.txt$/)

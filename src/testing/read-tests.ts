@@ -19,6 +19,13 @@ export function readTests(ctx: SuiteContext): void {
     expect((await streamToBuffer(await storage.open('range.txt', { start: 0, end: 0 }))).toString()).toBe('0')
   })
 
+  it('open refuses a byte range that is negative, fractional or backwards', async () => {
+    await ctx.storage().save('r.txt', 'hello world')
+    for (const range of [{ start: -1 }, { start: 5, end: 2 }, { start: 1.5 }, { end: -3 }]) {
+      await expect(ctx.storage().open('r.txt', range), JSON.stringify(range)).rejects.toMatchObject({ code: 'E_INVALID_RANGE' })
+    }
+  })
+
   it('opening a missing file throws FileNotFoundError', async () => {
     await expect(ctx.storage().open('missing.txt')).rejects.toBeInstanceOf(FileNotFoundError)
   })

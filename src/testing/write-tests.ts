@@ -174,6 +174,23 @@ export function writeTests(ctx: SuiteContext): void {
     expect(await allNames(storage)).toEqual([])
   })
 
+  it('a stream that fails before it is read rejects the save as a content error and writes nothing', async () => {
+    const storage = ctx.storage()
+    const early = new Readable({ read() {} })
+    process.nextTick(() => early.destroy(Object.assign(new Error('ENOENT: no such file, open /nope'), { code: 'ENOENT' })))
+    const error = await storage.save('early.txt', early).catch((e) => e)
+    expect(error).toMatchObject({ code: 'E_CONTENT', key: 'early.txt' })
+    expect(error.message).toContain('/nope')
+    expect(await allNames(storage)).toEqual([])
+  })
+
+  it('a name that is not a string is refused with SuspiciousFileOperation', async () => {
+    const storage = ctx.storage()
+    await expect(storage.save(123 as never, 'x')).rejects.toBeInstanceOf(SuspiciousFileOperation)
+    expect(() => storage.createWriteStream({} as never)).toThrow(SuspiciousFileOperation)
+    await expect(storage.copy('a.txt', 5 as never)).rejects.toBeInstanceOf(SuspiciousFileOperation)
+  })
+
   it('onProgress reports the bytes read, ending at the total', async () => {
     const seen: number[] = []
     const data = pattern(200_000)

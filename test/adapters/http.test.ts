@@ -5,10 +5,20 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { serveStorage } from '../../src/adapters/http/index.js'
 import { FileSystemStorage, InMemoryStorage, type Storage } from '../../src/index.js'
 import { allNames, listen } from './helpers.js'
+
+/** Runs `sign` as if it were a minute ago, so that what it signs has expired by now. */
+async function signedInThePast<T>(sign: () => Promise<T>): Promise<T> {
+  const spy = vi.spyOn(Date, 'now').mockReturnValue(Date.now() - 60_000)
+  try {
+    return await sign()
+  } finally {
+    spy.mockRestore()
+  }
+}
 
 interface Reply {
   status: number
@@ -204,7 +214,7 @@ for (const [label, make] of backends) {
       // The signature of one file does not open another.
       expect((await raw(server.base, 'GET', url.replace('report.txt', 'other.txt'))).status).toBe(403)
       // Signed, but expired.
-      const expired = await storage.url('private/report.txt', { expire: -10 })
+      const expired = await signedInThePast(() => storage.url('private/report.txt', { expire: 10 }))
       const r = await raw(server.base, 'GET', expired)
       expect(r.status).toBe(403)
       expect(r.body.toString()).toMatch(/expired/)
@@ -246,7 +256,7 @@ for (const [label, make] of backends) {
       expect((await raw(server.base, 'PUT', up.url.replace('maxSize=1000', 'maxSize=100000'), h, Buffer.alloc(5000))).status).toBe(403)
       expect((await raw(server.base, 'PUT', up.url.replace('limited.bin', 'elsewhere.bin'), h, Buffer.from('x'))).status).toBe(403)
       expect((await raw(server.base, 'PUT', up.url.split('?')[0]!, h, Buffer.from('x'))).status).toBe(403)
-      const expired = await storage.signedUploadUrl('uploads/late.bin', { expire: -5 })
+      const expired = await signedInThePast(() => storage.signedUploadUrl('uploads/late.bin', { expire: 5 }))
       const late = await raw(server.base, 'PUT', expired.url, expired.headers, Buffer.from('x'))
       expect(late.status).toBe(403)
       expect(late.body.toString()).toMatch(/expired/)

@@ -238,3 +238,28 @@ describe('FileSystemStorage exists() and links', () => {
     expect(await storage.exists('dir')).toBe(true)
   })
 })
+
+describe('FileSystemStorage listings and links', () => {
+  it('list() and listdir() leave out links every other method refuses', async () => {
+    const outside = tempDir()
+    writeFileSync(join(outside, 'secret.txt'), 'secret')
+    const location = tempDir()
+    symlinkSync(join(outside, 'secret.txt'), join(location, 'link.txt'))
+    symlinkSync(outside, join(location, 'outdir'))
+    const storage = new FileSystemStorage({ location })
+    await storage.save('real.txt', 'real')
+    const listed: string[] = []
+    for await (const e of storage.list('', { recursive: true })) listed.push(e.name)
+    expect(listed).toEqual(['real.txt'])
+    expect(await storage.listdir('')).toEqual([[], ['real.txt']])
+  })
+})
+
+describe('FileSystemStorage signing arguments', () => {
+  it('an expiry or maxSize that could never verify is refused when signing', async () => {
+    const storage = new FileSystemStorage({ location: tempDir(), querystringAuth: true, secret: 's' })
+    for (const expire of [1.5, -1, Number.NaN]) await expect(storage.url('x.txt', { expire }), String(expire)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+    for (const maxSize of [10.5, -1, 2 ** 60]) await expect(storage.signedUploadUrl('x.txt', { maxSize }), String(maxSize)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+    expect(() => new FileSystemStorage({ querystringAuth: true, secret: 's', querystringExpire: 0.5 })).toThrow(/querystringExpire/)
+  })
+})

@@ -11,9 +11,8 @@ export type RequestTarget =
   | { kind: 'bad'; reason: string }
 
 const CONTROL = /[\u0000-\u001f\u007f]/
-// After one decoding, an escape that still spells a dot, a slash, a backslash or a control
-// character is a double-encoded traversal attempt (`%252e%252e`): refused, not decoded again.
-const DOUBLE_ENCODED = /%(?:2e|2f|5c|[01][0-9a-f]|7f)/i
+// The path is decoded exactly once: `%252e%252e` becomes the literal name `%2e%2e`, a file name
+// like any other (names may hold `%`), never a dot segment, since nothing decodes it again.
 
 /** `/media/` from `media`, `/media` or `/media/`; `/` for none. */
 export function normalizePrefix(prefix: string | undefined): string {
@@ -47,7 +46,6 @@ export function targetOf(url: string, prefix: string): RequestTarget {
     return bad('malformed percent-encoding')
   }
   if (CONTROL.test(name)) return bad('control character in path')
-  if (DOUBLE_ENCODED.test(name)) return bad('double-encoded path')
   if (name.includes('\\')) return bad('backslash in path')
   if (name.startsWith('/')) return bad('absolute path')
   if (/^[A-Za-z]:/.test(name)) return bad('drive-letter path')

@@ -100,6 +100,16 @@ export class FileSystemStorage extends Storage {
     throw new SuspiciousFileOperation(`Attempted access to '${name}' denied.`, { key: name })
   }
 
+  /** Whether a resolved name passes `confine` (symlinks that stay inside `location`). */
+  private isConfined(name: string): boolean {
+    try {
+      this.confine(name)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   private async makeDirs(dir: string): Promise<void> {
     const mode = this.directoryPermissionsMode
     const first = await mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) })
@@ -169,11 +179,11 @@ export class FileSystemStorage extends Storage {
     const handle = await open(this.confine(name), 'r')
     try {
       if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+      return handle.createReadStream({ start: options.start, end: options.end, signal: options.signal })
     } catch (error) {
       await handle.close()
       throw error
     }
-    return handle.createReadStream({ start: options.start, end: options.end, signal: options.signal })
   }
 
   protected override async _read(name: string): Promise<Buffer> {
@@ -216,7 +226,11 @@ export class FileSystemStorage extends Storage {
     for (const entry of entries) {
       if (entry.name.startsWith(TEMP_PREFIX)) continue
       let isDir = entry.isDirectory()
-      if (entry.isSymbolicLink()) isDir = await stat(path.join(dir, entry.name)).then((s) => s.isDirectory(), () => false)
+      if (entry.isSymbolicLink()) {
+        // A link every other method refuses (outside location, dangling) is not listed either.
+        if (!this.isConfined(dirName ? `${dirName.replace(/\/+$/, '')}/${entry.name}` : entry.name)) continue
+        isDir = await stat(path.join(dir, entry.name)).then((s) => s.isDirectory(), () => false)
+      }
       ;(isDir ? dirs : files).push(entry.name)
     }
     return [dirs.sort(), files.sort()]
@@ -234,7 +248,11 @@ export class FileSystemStorage extends Storage {
         throw error
       }
       const names: [string, boolean][] = []
-      for await (const entry of dir) if (!entry.name.startsWith(TEMP_PREFIX)) names.push([entry.name, entry.isDirectory()])
+      for await (const entry of dir) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue
+        if (entry.isSymbolicLink() && !this.isConfined(rel ? `${rel}/${entry.name}` : entry.name)) continue
+        names.push([entry.name, entry.isDirectory()])
+      }
       names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       for (const [entryName, isDir] of names) {
         const name = rel ? `${rel}/${entryName}` : entryName
