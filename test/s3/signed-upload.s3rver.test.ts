@@ -49,3 +49,20 @@ describe('signedUploadUrl on S3', () => {
     expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: 'x' })).status).toBe(200)
   })
 })
+
+describe('signedUploadUrl on S3 without overwrite', () => {
+  it('signs If-None-Match: * so that a taken name is never replaced (conditional writes on)', async () => {
+    const s = storage({ conditionalWrites: true })
+    const up = await s.signedUploadUrl('once.txt', { contentType: 'text/plain' })
+    expect(up.headers).toEqual({ 'Content-Type': 'text/plain', 'If-None-Match': '*' })
+    expect(new URL(up.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-type;host;if-none-match')
+    // Dropping the header breaks the signature: the condition cannot be stripped by the client.
+    expect((await fetch(up.url, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'x' })).status).toBe(403)
+    expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: 'x' })).status).toBe(200)
+  })
+
+  it('sends no condition with fileOverwrite or with conditionalWrites off', async () => {
+    expect((await storage({ conditionalWrites: true, fileOverwrite: true }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers).toEqual({ 'Content-Type': 'text/plain' })
+    expect((await storage({ conditionalWrites: false }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers).toEqual({ 'Content-Type': 'text/plain' })
+  })
+})

@@ -156,6 +156,9 @@ export class S3Urls {
     for (const [member, name] of Object.entries(HOISTED)) if (params[member] !== undefined) query[name] = String(params[member])
     const headers: Record<string, string> = {}
     for (const [member, header] of Object.entries(UPLOAD_HEADERS)) if (params[member] !== undefined) headers[header] = String(params[member])
+    // Without overwrite, the upload itself is conditional: a name taken since signing (or a second
+    // upload to the same URL) gets 412 instead of replacing someone's file.
+    if (!this.#options.fileOverwrite && this.#options.conditionalWrites) headers['If-None-Match'] = '*'
     const url = await signing.put.presign({ method: 'PUT', ...signing.locator(key), query, expiresIn: expire, headers })
     return { url, method: 'PUT', headers, expiresAt }
   }
