@@ -2,6 +2,7 @@
  * The pure naming rules of Django's Storage API and django-storages, ported exactly except where
  * docs/differences.md says otherwise (names that escape the root always throw).
  */
+import { randomBytes } from 'node:crypto'
 import { SuspiciousFileOperation } from './errors.js'
 import {
   basename,
@@ -119,4 +120,22 @@ export function getAvailableOverwriteName(name: string, maxLength?: number | nul
     )
   }
   return validateFileName(join(dirName, shortened + ext), true)
+}
+
+/** Basename prefix of the temporary files (filesystem) and objects (S3) of writes in progress. */
+export const TEMP_NAME_PREFIX = '.nstmp-'
+
+const TEMP_NAME = /^\.nstmp-[0-9a-f]{16,64}$/
+
+/**
+ * Whether a basename is one of node-storages' temporary names (`.nstmp-<16 to 64 hex>`):
+ * listings hide them, and `save()` refuses them so that no user file is ever hidden.
+ */
+export function isTemporaryName(baseName: string): boolean {
+  return TEMP_NAME.test(baseName)
+}
+
+/** A fresh temporary basename, `.nstmp-` and `bytes` random bytes in hex. */
+export function temporaryName(bytes = 12): string {
+  return TEMP_NAME_PREFIX + randomBytes(bytes).toString('hex')
 }

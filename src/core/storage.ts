@@ -14,8 +14,8 @@ import {
   StorageError,
   SuspiciousFileOperation,
 } from './errors.js'
-import { assertNoTraversal, cleanName, getAvailableOverwriteName, getValidFilename, hasControlCharacters, safeJoin, validateFileName } from './names.js'
-import { allSuffixes, codePointLength, dropLastCodePoints, join, normpath, split } from './posix.js'
+import { assertNoTraversal, cleanName, getAvailableOverwriteName, getValidFilename, hasControlCharacters, isTemporaryName, safeJoin, validateFileName } from './names.js'
+import { allSuffixes, basename, codePointLength, dropLastCodePoints, join, normpath, split } from './posix.js'
 import { contentName, knownLength, prepareBody, streamToBuffer, toReadable } from './content.js'
 import { createStorageWriteStream } from './write-stream.js'
 import type {
@@ -147,8 +147,9 @@ export abstract class Storage {
   /** A write stream committing on finish; default pipes into `_save` with overwrite on. */
   protected _createWriteStream(name: string, options: WriteStreamOptions, wrap: (error: unknown) => unknown): Writable {
     return createStorageWriteStream(
-      (body) => this._save(name, { ...options, body, overwrite: true, nextName: async () => name }),
+      (body, signal) => this._save(name, { ...options, body, signal, overwrite: true, nextName: async () => name }),
       wrap,
+      () => this._delete(name),
     )
   }
 
@@ -214,7 +215,11 @@ export abstract class Storage {
   protected checkTargetName(name: string): string {
     if (typeof name !== 'string') return this.resolveName(name)
     validateFileName(name, true)
-    return this.resolveName(name)
+    const resolved = this.resolveName(name)
+    if (isTemporaryName(basename(resolved))) {
+      throw new SuspiciousFileOperation(`'${name}' has the form of node-storages' temporary files (.nstmp-<hex>), which listings hide: pick another name.`, { key: name })
+    }
+    return resolved
   }
 
   /** Django's `get_valid_name`: `getValidFilename`. */

@@ -230,6 +230,30 @@ export function writeTests(ctx: SuiteContext): void {
     expect(await allNames(storage)).toEqual([])
   })
 
+  it('a write stream destroyed after end() but before it finished leaves nothing behind', async () => {
+    const storage = ctx.storage()
+    for (const delay of [-1, 0, 1, 5]) {
+      const name = `late-${delay + 1}.txt`
+      const stream = storage.createWriteStream(name)
+      let finished = false
+      stream.on('finish', () => (finished = true))
+      stream.on('error', () => {})
+      const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()))
+      stream.end('payload')
+      if (delay >= 0) await new Promise((r) => setTimeout(r, delay))
+      if (!stream.destroyed) stream.destroy(new Error('cancelled'))
+      await closed
+      // Either it finished first (then the file is there, as promised), or nothing is left.
+      expect(await storage.exists(name), `delay ${delay}`).toBe(finished)
+    }
+  })
+
+  it('a name of the form of the temporary files is refused, so no user file is ever hidden', async () => {
+    await expect(ctx.storage().save('.nstmp-0123456789abcdef0123', 'x')).rejects.toBeInstanceOf(SuspiciousFileOperation)
+    expect(await ctx.storage().save('.nstmp-report.txt', 'x')).toBe('.nstmp-report.txt')
+    expect(await allNames(ctx.storage())).toEqual(['.nstmp-report.txt'])
+  })
+
   it('createWriteStream refuses a traversing name before writing', () => {
     expect(() => ctx.storage().createWriteStream('../escape.txt')).toThrow(SuspiciousFileOperation)
   })

@@ -7,7 +7,6 @@
 import { createWriteStream, realpathSync, lstatSync, constants as fsConstants } from 'node:fs'
 import { chmod, copyFile, link, lstat, mkdir, open, opendir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -15,6 +14,7 @@ import { Storage, type WriteRequest, type TimeKind } from '../../core/storage.js
 import { FileExistsError, NotImplementedError, StorageError, SuspiciousFileOperation } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
 import { checkOptions, parseMode } from '../../core/options.js'
+import { isTemporaryName, temporaryName } from '../../core/names.js'
 import { guessType } from '../../core/mime.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 
@@ -32,8 +32,6 @@ export interface FileSystemStorageOptions extends LocalUrlOptions {
 
 const OPTIONS = ['location', 'baseUrl', 'fileOverwrite', 'filePermissionsMode', 'directoryPermissionsMode', 'querystringAuth', 'querystringExpire', 'secret'] as const
 
-/** Temporary files of writes in progress start with this; listings hide them. */
-export const TEMP_PREFIX = '.nstmp-'
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'])
 
@@ -122,7 +120,7 @@ export class FileSystemStorage extends Storage {
   }
 
   private tempPath(dir: string): string {
-    return path.join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'))
+    return path.join(dir, temporaryName(8))
   }
 
   /** Moves a finished temp file to its name: rename (overwrite) or exclusive link (keep both). */
@@ -169,6 +167,7 @@ export class FileSystemStorage extends Storage {
     try {
       await pipeline(req.body, createWriteStream(tmp, { flags: 'wx', mode: this.filePermissionsMode ?? 0o666 }), { signal: req.signal })
       if (this.filePermissionsMode !== undefined) await chmod(tmp, this.filePermissionsMode)
+      req.signal?.throwIfAborted()
       return await this.commit(tmp, name, req.overwrite, req.nextName)
     } finally {
       await rm(tmp, { force: true })
@@ -224,7 +223,7 @@ export class FileSystemStorage extends Storage {
       throw error
     }
     for (const entry of entries) {
-      if (entry.name.startsWith(TEMP_PREFIX)) continue
+      if (isTemporaryName(entry.name)) continue
       let isDir = entry.isDirectory()
       if (entry.isSymbolicLink()) {
         // A link every other method refuses (outside location, dangling) is not listed either.
@@ -249,7 +248,7 @@ export class FileSystemStorage extends Storage {
       }
       const names: [string, boolean][] = []
       for await (const entry of dir) {
-        if (entry.name.startsWith(TEMP_PREFIX)) continue
+        if (isTemporaryName(entry.name)) continue
         if (entry.isSymbolicLink() && !this.isConfined(rel ? `${rel}/${entry.name}` : entry.name)) continue
         names.push([entry.name, entry.isDirectory()])
       }

@@ -2,7 +2,7 @@
 import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3'
 import type { FileEntry } from '../../core/types.js'
 import type { TransferContext } from './transfer.js'
-import { TEMP_PREFIX } from './save.js'
+import { isTemporaryName } from '../../core/names.js'
 
 /** Where to list and what to hide. */
 export interface ListScope {
@@ -32,7 +32,7 @@ export async function* listPages(ctx: TransferContext, scope: ListScope, delimit
 
 /** Keys that are not files: directory markers (`dir/`) and our temporary upload keys. */
 function hidden(scope: ListScope, key: string): boolean {
-  return key.endsWith('/') || key.startsWith(scope.root + TEMP_PREFIX)
+  return key.endsWith('/') || (key.startsWith(scope.root) && isTemporaryName(key.slice(scope.root.length)))
 }
 
 /**
