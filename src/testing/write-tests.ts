@@ -230,9 +230,11 @@ export function writeTests(ctx: SuiteContext): void {
     expect(await allNames(storage)).toEqual([])
   })
 
-  it('a write stream destroyed after end() but before it finished leaves nothing behind', async () => {
+  it('a write stream destroyed right after end() leaves nothing behind', async () => {
     const storage = ctx.storage()
-    for (const delay of [-1, 0, 1, 5]) {
+    // Synchronously after end(): the backend has sent nothing yet. (Later, a network backend can
+    // have sent the last byte already; see createWriteStream in docs/differences.md.)
+    for (const delay of [-1]) {
       const name = `late-${delay + 1}.txt`
       const stream = storage.createWriteStream(name)
       let finished = false
