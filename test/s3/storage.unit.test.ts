@@ -2,7 +2,7 @@
 // reads the answers, ported from django-storages' behaviour inventory
 // (shared/research/django-storages.md, section 3; case numbers in the test names).
 import { Readable } from 'node:stream'
-import { gunzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
@@ -224,6 +224,20 @@ describe('saving: gzip (cases 45-51)', () => {
     expect(gunzipSync(lastPut().body).toString()).toBe('css')
   })
 
+  it('a type carried by the content still lets the name give ContentEncoding: style.css.gz is not gzipped twice', async () => {
+    const packed = gzipSync('body{color:red}')
+    await gz().save('style.css.gz', new File([packed], 'style.css.gz', { type: 'text/css' }))
+    expect(writeParams()).toEqual({ ContentType: 'text/css', ContentEncoding: 'gzip' })
+    expect(lastPut().body).toEqual(packed)
+    await gz().save('x.css.gz', Object.assign(Readable.from([packed]), { contentType: 'text/css' }))
+    expect(writeParams()).toEqual({ ContentType: 'text/css', ContentEncoding: 'gzip' })
+    expect(lastPut().body).toEqual(packed)
+    // An explicit type (option or objectParameters) derives no encoding, so the body is gzipped.
+    await gz().save('x.css.gz', 'css', { contentType: 'text/css' })
+    expect(writeParams()).toEqual({ ContentType: 'text/css', ContentEncoding: 'gzip' })
+    expect(gunzipSync(lastPut().body).toString()).toBe('css')
+  })
+
   it('gzipContentTypes replaces the list', async () => {
     await gz({ gzipContentTypes: ['text/plain'] }).save('x.txt', 'plain')
     expect(writeParams().ContentEncoding).toBe('gzip')
@@ -242,6 +256,43 @@ describe('saving: no overwrite with If-None-Match', () => {
     expect(calls.map((c) => c.Key)).toEqual(['race.txt', name])
     expect(calls.map((c) => c.IfNoneMatch)).toEqual(['*', '*'])
     expect(calls.map((c) => (c.Body as Buffer).toString())).toEqual(['my bytes', 'my bytes'])
+  })
+
+  it('a server that always answers 412 gets 100 retries, then FileExistsError suggesting conditionalWrites: false', async () => {
+    s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412))
+    const error = await make({ fileOverwrite: false }).save('a.txt', 'x').catch((e) => e)
+    expect(error).toBeInstanceOf(FileExistsError)
+    expect(error.message).toContain('conditionalWrites: false')
+    expect(puts()).toHaveLength(101)
+    // the same for the copy of a large upload from its temporary key
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
+    s3.on(UploadPartCommand).resolves({ ETag: '"part"' })
+    s3.on(CompleteMultipartUploadCommand).resolves({})
+    s3.on(CopyObjectCommand).rejects(s3Error('PreconditionFailed', 412))
+    s3.on(DeleteObjectCommand).resolves({})
+    const big = make({ fileOverwrite: false, transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB } })
+    await expect(big.save('big.bin', streamOf(6 * MIB))).rejects.toThrow(/conditionalWrites: false/)
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(101)
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1) // the temporary key
+  })
+
+  it('concurrent saves of a name near the 1,024-byte key limit get different names that fit', async () => {
+    const long = 'a'.repeat(1016) + '.txt' // 1,020 bytes
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    s3.on(PutObjectCommand).callsFake(async () => {
+      await held
+      return { ETag: '"e"' }
+    })
+    const s = make({ fileOverwrite: false })
+    const saves = Promise.all([s.save(long, 'one'), s.save(long, 'two')])
+    await vi.waitFor(() => expect(puts()).toHaveLength(2))
+    release()
+    const names = await saves
+    expect(names[0]).toBe(long)
+    expect(names[1]).toMatch(/^a+_[A-Za-z0-9]{7}\.txt$/)
+    expect(Buffer.byteLength(names[1])).toBe(1024)
+    expect(puts().map((p) => p.Key)).toEqual(names)
   })
 
   it('conditionalWrites false sends no If-None-Match and checks with a HEAD after claiming the name', async () => {
@@ -411,7 +462,7 @@ describe('listdir and list (cases 82-85)', () => {
   })
 
   it('case 85: with a location, listdir lists under it and names are relative', async () => {
-    s3.on(ListObjectsV2Command, { Prefix: 'media/' }).resolves({ CommonPrefixes: [{ Prefix: 'media/sub/' }], Contents: [{ Key: 'media/a.txt' }, { Key: 'media/.nstmp-0123' }] })
+    s3.on(ListObjectsV2Command, { Prefix: 'media/' }).resolves({ CommonPrefixes: [{ Prefix: 'media/sub/' }], Contents: [{ Key: 'media/a.txt' }, { Key: 'media/.nstmp-0123456789abcdef01234567' }] })
     s3.on(ListObjectsV2Command, { Prefix: 'media/sub/' }).resolves({ Contents: [{ Key: 'media/sub/b.txt' }] })
     expect(await make({ location: 'media' }).listdir('')).toEqual([['sub'], ['a.txt']])
     expect(await make({ location: 'media' }).listdir('sub')).toEqual([[], ['b.txt']])
@@ -457,6 +508,24 @@ describe('reading (cases 87, 99)', () => {
     const raw = await make({ gzip: false }).read('x.css')
     expect(raw.subarray(0, 2).toString('hex')).toBe('1f8b')
   })
+
+  it('with gzip on, a range past the compressed length (416) is read from the whole decompressed object', async () => {
+    const text = 'hello world '.repeat(1000)
+    const packed = gzipSync(text)
+    const invalidRange = () => s3Error('InvalidRange', 416)
+    s3.on(GetObjectCommand).callsFake((input) => {
+      if (input.Range) throw invalidRange()
+      return { Body: body(input.Key === 'x.css' ? packed : 'plain'), ...(input.Key === 'x.css' ? { ContentEncoding: 'gzip' } : {}) }
+    })
+    expect((await streamToBuffer(await make({ gzip: true }).open('x.css', { start: 5000, end: 5010 }))).toString()).toBe(text.slice(5000, 5011))
+    expect((await streamToBuffer(await make({ gzip: true }).open('x.css', { start: 11990 }))).toString()).toBe(text.slice(11990))
+    // not gzip-encoded: the range really is past the end
+    expect(await streamToBuffer(await make({ gzip: true }).open('x.txt', { start: 100 }))).toHaveLength(0)
+    // gzip off: one request, no retry
+    s3.resetHistory()
+    expect(await streamToBuffer(await make({ gzip: false }).open('x.css', { start: 5000, end: 5010 }))).toHaveLength(0)
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(1)
+  })
 })
 
 describe('copy and move', () => {
@@ -482,6 +551,41 @@ describe('copy and move', () => {
     s3.on(DeleteObjectCommand).resolves({})
     await make().move('a.txt', 'b.txt')
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['a.txt'])
+  })
+
+  it('with SSE-C objectParameters, copies send the key for the source and for the copy', async () => {
+    const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32), SSECustomerKeyMD5: 'md5==' }
+    const both = { ...sse, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: 'k'.repeat(32), CopySourceSSECustomerKeyMD5: 'md5==' }
+    s3.on(CopyObjectCommand).resolves({})
+    s3.on(DeleteObjectCommand).resolves({})
+    await make({ objectParameters: sse }).copy('a.txt', 'b.txt')
+    await make({ objectParameters: sse }).move('a.txt', 'c.txt')
+    // a large save without overwrite: temporary key, then a copy
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
+    s3.on(UploadPartCommand).resolves({ ETag: '"part"' })
+    s3.on(CompleteMultipartUploadCommand).resolves({})
+    await make({ fileOverwrite: false, objectParameters: sse, transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB } }).save('big.bin', streamOf(6 * MIB))
+    const copies = s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)
+    expect(copies.map((c) => c.Key)).toEqual(['b.txt', 'c.txt', 'big.bin'])
+    for (const copy of copies) expect(copy).toMatchObject(both)
+  })
+
+  it('with SSE-C, a part-by-part copy HEADs the source with its key and sends both keys on each part', async () => {
+    const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32) }
+    s3.on(CopyObjectCommand).rejects(s3Error('InvalidRequest', 400, { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' }))
+    s3.on(HeadObjectCommand, { Key: 'huge.bin' }).resolves({ ContentLength: 6 * 1024 * MIB })
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'cp' })
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"x"' } })
+    s3.on(CompleteMultipartUploadCommand).resolves({})
+    await make({ objectParameters: sse }).copy('huge.bin', 'copy.bin')
+    const head = s3.commandCalls(HeadObjectCommand).find((c) => c.args[0].input.Key === 'huge.bin')!.args[0].input
+    expect(head).toMatchObject(sse)
+    const created = s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input
+    expect(created).toMatchObject(sse)
+    expect(Object.keys(created).filter((k) => k.startsWith('CopySource'))).toEqual([])
+    for (const part of s3.commandCalls(UploadPartCopyCommand)) {
+      expect(part.args[0].input).toMatchObject({ ...sse, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: 'k'.repeat(32) })
+    }
   })
 
   it('objects over the single-copy limit are copied part by part with UploadPartCopy', async () => {
@@ -538,6 +642,16 @@ describe('signed URLs', () => {
       const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'test-bucket', Key: `media/${name}`, ResponseContentType: 'text/plain' }), { expiresIn: 900 })
       expect(await storage.url(name, { expire: 900, parameters: { ResponseContentType: 'text/plain' } })).toBe(sdk)
     }
+  })
+
+  it('a failed region lookup of a given client is retried by the next url()', async () => {
+    const region = vi.fn<() => Promise<string>>().mockRejectedValueOnce(new Error('region lookup failed')).mockResolvedValue('eu-west-3')
+    const client = new S3Client({ region, credentials: { accessKeyId: KEYS.accessKey, secretAccessKey: KEYS.secretKey } })
+    const storage = new S3Storage({ bucketName: 'test-bucket', client }, {})
+    await expect(storage.url('a.txt')).rejects.toThrow('region lookup failed')
+    expect(await storage.url('a.txt')).toMatch(/^https:\/\/test-bucket\.s3\.eu-west-3\.amazonaws\.com\/a\.txt\?X-Amz-Algorithm=/)
+    expect(await storage.url('b.txt')).toContain('/b.txt?')
+    expect(region).toHaveBeenCalledTimes(2)
   })
 
   it('signedUploadUrl PUT carries no checksum; the ACL is signed in the query', async () => {

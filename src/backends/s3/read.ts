@@ -2,6 +2,7 @@
 import { Readable, Transform, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { OpenOptions } from '../../core/types.js'
+import { s3ErrorCode, s3Status } from './errors.js'
 
 /** The `Range` header for an inclusive byte range, or undefined for the whole object. */
 export function rangeHeader(options: OpenOptions): string | undefined {
@@ -53,4 +54,39 @@ export function trimToRange(body: Readable, contentRange: string | undefined, op
   if (from === start && (options.end === undefined || to <= options.end)) return body
   if (from > start) return body // cannot widen; serve what came
   return sliceStream(body, start - from, options.end === undefined ? undefined : options.end - from)
+}
+
+/** What `readObject` uses of a GetObject answer. */
+export interface GetAnswer {
+  Body?: unknown
+  ContentEncoding?: string
+  ContentRange?: string
+}
+
+/**
+ * The bytes `options` selects of an object, `get(range)` sending one GetObject. Without `gzip`
+ * that is one request; a range past the end (416) is empty. With `gzip` on, gzip-encoded objects
+ * are decompressed, and a range is a range of the decompressed content, which needs the object
+ * whole: a ranged answer (or a 416, the range being past the *compressed* length) that turns out
+ * gzip-encoded is followed by an unranged GET.
+ */
+export async function readObject(get: (range?: string) => Promise<GetAnswer>, options: OpenOptions, gzip: boolean): Promise<Readable> {
+  const range = rangeHeader(options)
+  const slice = (whole: GetAnswer) => sliceStream(gunzipStream(whole.Body as Readable), options.start ?? 0, options.end)
+  let out: GetAnswer
+  try {
+    out = await get(range)
+  } catch (error) {
+    if (s3Status(error) !== 416 && s3ErrorCode(error) !== 'InvalidRange') throw error
+    if (!gzip) return emptyStream()
+    const whole = await get()
+    if (whole.ContentEncoding === 'gzip') return slice(whole)
+    ;(whole.Body as Readable).destroy()
+    return emptyStream()
+  }
+  const gunzip = gzip && out.ContentEncoding === 'gzip'
+  if (!gunzip) return range ? trimToRange(out.Body as Readable, out.ContentRange, options) : (out.Body as Readable)
+  if (!range) return gunzipStream(out.Body as Readable)
+  ;(out.Body as Readable).destroy()
+  return slice(await get())
 }

@@ -13,12 +13,12 @@ import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, Signe
 import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions } from './options.js'
 import { resolveS3Options } from './resolve.js'
 import { S3ClientHolder, type S3Sdk } from './client.js'
-import { isNotFound, isPreconditionFailed, mapS3Error, s3ErrorCode, s3Status } from './errors.js'
-import { saveObject, type SaveHost } from './save.js'
+import { isNotFound, isPreconditionFailed, mapS3Error, s3ErrorCode } from './errors.js'
+import { isClaimed, saveObject, type SaveHost } from './save.js'
 import { listdir, listFiles, type ListScope } from './list.js'
 import { copyParameters, downloadParameters, writePlan, type WriteSettings } from './write.js'
 import { copyObject, type TransferContext } from './transfer.js'
-import { emptyStream, gunzipStream, isEmptyRange, rangeHeader, sliceStream, trimToRange } from './read.js'
+import { emptyStream, isEmptyRange, readObject } from './read.js'
 import { S3Urls } from './urls.js'
 import { diagnoseS3 } from './diagnose.js'
 import type { Check } from '../../core/diagnostics.js'
@@ -71,7 +71,6 @@ export class S3Storage extends Storage {
       prefix: this.#prefix,
       exists: (name) => this._exists(name),
       deleteKey: (key) => this.deleteKey(key),
-      alternativeName: (root, ext) => this.getAlternativeName(root, ext),
       conditionalWrites: resolved.conditionalWrites,
       multipartThreshold: resolved.transferConfig.multipartThreshold,
     }
@@ -101,6 +100,20 @@ export class S3Storage extends Storage {
   /** The object key of a resolved name. */
   key(name: string): string {
     return this.#prefix + name
+  }
+
+  /**
+   * Django's `is_name_available`, and not being written by another save of this process (so
+   * concurrent saves of one name get different names, shortened to fit like any alternative).
+   */
+  override async isNameAvailable(name: string, maxLength?: number | null): Promise<boolean> {
+    let claimed = false
+    try {
+      claimed = isClaimed(this.#saveHost.claimId(this.resolveName(name)))
+    } catch {
+      // An invalid name: the base class says why.
+    }
+    return !claimed && super.isNameAvailable(name, maxLength)
   }
 
   // ------------------------------------------------------------ hooks of the base class
@@ -230,21 +243,7 @@ export class S3Storage extends Storage {
       const input = { ...this.download, Bucket: this.bucketName, Key: this.key(name), ...(range ? { Range: range } : {}) }
       return client.send(new sdk.GetObjectCommand(input as never), { abortSignal: options.signal })
     }
-    const range = rangeHeader(options)
-    let out
-    try {
-      out = await get(range)
-    } catch (error) {
-      if (s3Status(error) === 416 || s3ErrorCode(error) === 'InvalidRange') return emptyStream()
-      throw error
-    }
-    const gunzip = this.#options.gzip && out.ContentEncoding === 'gzip'
-    if (!gunzip) return range ? trimToRange(out.Body as Readable, out.ContentRange, options) : (out.Body as Readable)
-    if (!range) return gunzipStream(out.Body as Readable)
-    // A range of a gzipped object is a range of its decompressed content.
-    ;(out.Body as Readable).destroy()
-    const whole = await get()
-    return sliceStream(gunzipStream(whole.Body as Readable), options.start ?? 0, options.end)
+    return readObject(get, options, this.#options.gzip)
   }
 
   protected async _stat(name: string): Promise<FileStat> {

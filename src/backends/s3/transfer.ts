@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import type { S3Sdk } from './client.js'
 import type { TransferConfig } from './options.js'
 import { encodeKey } from './url.js'
+import { SSE_C_PARAMETERS } from './write.js'
 
 /** What every transfer needs. */
 export interface TransferContext {
@@ -77,8 +78,9 @@ function tooLargeToCopy(error: unknown): boolean {
 }
 
 /**
- * Copies `from` to `to` on the server. `params` are repeated on the copy (ACL, storage class,
- * encryption; metadata and content type are copied from the source); `extra` e.g.
+ * Copies `from` to `to` on the server. `params` (`copyParameters()`) are repeated on the copy (ACL,
+ * storage class, encryption, the SSE-C key of source and copy; metadata and content type are
+ * copied from the source); `extra` e.g.
  * `IfNoneMatch: '*'`. Objects over 5 GiB are copied part by part (UploadPartCopy).
  */
 export async function copyObject(
@@ -102,12 +104,34 @@ export async function copyObject(
   await multipartCopy(ctx, from, to, params, extra, limit)
 }
 
+/** Members of copy parameters that every request of a part-by-part copy repeats. */
+const REQUEST_PARAMETERS = ['RequestPayer', 'ExpectedBucketOwner'] as const
+
+/** The read parameters of the source of a copy: its SSE-C key (`CopySourceSSECustomer*`), payer, owner. */
+function sourceReadParameters(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of REQUEST_PARAMETERS) if (params[name] !== undefined) out[name] = params[name]
+  for (const name of SSE_C_PARAMETERS) if (params[`CopySource${name}`] !== undefined) out[name] = params[`CopySource${name}`]
+  return out
+}
+
+/** What the requests of an upload repeat: its SSE-C key, payer, owner; with `source`, the source's SSE-C key too (UploadPartCopy). */
+function uploadRequestParameters(params: Record<string, unknown>, source: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of [...REQUEST_PARAMETERS, ...SSE_C_PARAMETERS]) {
+    if (params[name] !== undefined) out[name] = params[name]
+    if (source && params[`CopySource${name}`] !== undefined) out[`CopySource${name}`] = params[`CopySource${name}`]
+  }
+  return out
+}
+
 async function multipartCopy(ctx: TransferContext, from: string, to: string, params: Record<string, unknown>, extra: Record<string, unknown>, limit: number): Promise<void> {
   const { sdk, client, bucket } = ctx
-  const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: from }))
+  const head = await client.send(new sdk.HeadObjectCommand({ ...sourceReadParameters(params), Bucket: bucket, Key: from } as never))
   const size = head.ContentLength ?? 0
+  const uploadParams = Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('CopySource')))
   const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({
-    ...params,
+    ...uploadParams,
     Bucket: bucket,
     Key: to,
     ContentType: head.ContentType,
@@ -130,18 +154,20 @@ async function multipartCopy(ctx: TransferContext, from: string, to: string, par
         const end = Math.min(size, start + partSize) - 1
         ctx.signal?.throwIfAborted()
         const out = await client.send(new sdk.UploadPartCopyCommand({
+          ...uploadRequestParameters(params, true),
           Bucket: bucket,
           Key: to,
           UploadId: uploadId,
           PartNumber: index + 1,
           CopySource: copySource(bucket, from),
           ...(size > 0 ? { CopySourceRange: `bytes=${start}-${end}` } : {}),
-        }), { abortSignal: ctx.signal })
+        } as never), { abortSignal: ctx.signal })
         parts[index] = { ETag: out.CopyPartResult!.ETag!, PartNumber: index + 1 }
       }
     }
     await Promise.all(Array.from({ length: Math.min(ctx.transfer.queueSize, count) }, worker))
     await client.send(new sdk.CompleteMultipartUploadCommand({
+      ...uploadRequestParameters(params, false),
       ...extra,
       Bucket: bucket,
       Key: to,

@@ -94,7 +94,10 @@ export class S3Urls {
     return (this.#signingInit ??= (async () => {
       const [region, checksums] = await Promise.all([this.#clients.region(), this.#clients.checksums()])
       return (this.#signing = this.build(region, checksums))
-    })())
+    })().catch((error: unknown) => {
+      this.#signingInit = undefined // a failed lookup is retried by the next url()
+      throw error
+    }))
   }
 
   /** The URL of `key` (location included). */

@@ -38,8 +38,9 @@ export interface WritePlan {
  * - `ContentType`: `contentType` option, else `objectParameters` (the storage's, overridden by
  *   the call's), else the content's own type (a Blob/File type or a `contentType` field), else
  *   guessed from the name without its compression suffix, else `application/octet-stream`;
- * - `ContentEncoding` from that suffix (`.gz` gzip, `.br`, `.bz2` bzip2, `.xz`, `.Z` compress)
- *   only when the type was guessed from the name and no encoding was given;
+ * - `ContentEncoding` from the name's compression suffix (`.gz` gzip, `.br`, `.bz2` bzip2, `.xz`,
+ *   `.Z` compress) unless a ContentType was given (option or `objectParameters`; a type carried
+ *   by the content does not count) or an encoding was;
  * - `ACL` from `defaultAcl` unless the parameters have one;
  * - gzip when on, the type is in `gzipContentTypes` and no ContentEncoding is set.
  */
@@ -47,14 +48,12 @@ export function writePlan(key: string, call: WriteCallOptions, settings: WriteSe
   const params: Record<string, unknown> = { ...settings.objectParameters, ...(call.objectParameters ?? {}) }
   if (call.contentType) params.ContentType = call.contentType
   if (params.ContentType === undefined || params.ContentType === null) {
-    delete params.ContentType
+    // django-storages: no ContentType in the parameters → type from `content.content_type` or
+    // the name, and the encoding from the name either way (`style.css.gz` is never re-gzipped).
     const own = call.content !== undefined ? contentTypeOf(call.content) : undefined
-    if (own) params.ContentType = own
-    else {
-      const guess = guessType(key)
-      params.ContentType = guess.type ?? 'application/octet-stream'
-      if (guess.encoding && params.ContentEncoding === undefined) params.ContentEncoding = guess.encoding
-    }
+    const guess = guessType(key)
+    params.ContentType = own ?? guess.type ?? 'application/octet-stream'
+    if (guess.encoding && params.ContentEncoding === undefined) params.ContentEncoding = guess.encoding
   }
   if (call.cacheControl !== undefined) params.CacheControl = call.cacheControl
   if (call.contentDisposition !== undefined) params.ContentDisposition = call.contentDisposition
@@ -82,10 +81,22 @@ export const COPY_PARAMETERS = [
   'ACL', 'StorageClass', 'ServerSideEncryption', 'SSEKMSKeyId', 'SSEKMSEncryptionContext', 'BucketKeyEnabled', 'ExpectedBucketOwner', 'RequestPayer',
 ] as const
 
-/** The subset of write parameters to send with CopyObject (metadata is copied from the source). */
+/** The SSE-C members of the parameters: on a copy they are sent twice, for the source and the copy. */
+export const SSE_C_PARAMETERS = ['SSECustomerAlgorithm', 'SSECustomerKey', 'SSECustomerKeyMD5'] as const
+
+/**
+ * The subset of write parameters to send with CopyObject (metadata is copied from the source).
+ * An SSE-C key encrypts every object of the storage, so it is sent both to decrypt the source
+ * (`CopySourceSSECustomer*`) and to encrypt the copy (`SSECustomer*`).
+ */
 export function copyParameters(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const name of COPY_PARAMETERS) if (params[name] !== undefined) out[name] = params[name]
+  for (const name of SSE_C_PARAMETERS) {
+    if (params[name] === undefined) continue
+    out[name] = params[name]
+    out[`CopySource${name}`] = params[name]
+  }
   return out
 }
 
