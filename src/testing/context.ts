@@ -38,3 +38,21 @@ export function pattern(size: number, seed = 1): Buffer {
   for (let i = 0; i < size; i++) buf[i] = (i * 31 + seed * 7) & 0xff
   return buf
 }
+
+/**
+ * Writes `payload` with `createWriteStream(name)`, ends it, waits `delay` ms (-1: not at all)
+ * and destroys it; resolves once it closed, with whether it had finished and whether the file
+ * exists. A correct backend has `exists === finished`.
+ */
+export async function destroyAfterEnd(storage: Storage, name: string, delay: number): Promise<{ finished: boolean; exists: boolean }> {
+  const stream = storage.createWriteStream(name)
+  let finished = false
+  stream.on('finish', () => (finished = true))
+  stream.on('error', () => {})
+  const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()))
+  stream.end('payload')
+  if (delay >= 0) await new Promise((r) => setTimeout(r, delay))
+  if (!stream.destroyed) stream.destroy(new Error('cancelled'))
+  await closed
+  return { finished, exists: await storage.exists(name) }
+}

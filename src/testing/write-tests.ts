@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream'
 import { expect, it } from 'vitest'
 import { SuspiciousFileOperation } from '../core/errors.js'
-import { allNames, pattern, type SuiteContext } from './context.js'
+import { allNames, destroyAfterEnd, pattern, type SuiteContext } from './context.js'
 
 const SUFFIX = '[A-Za-z0-9]{7}'
 
@@ -234,20 +234,9 @@ export function writeTests(ctx: SuiteContext): void {
     const storage = ctx.storage()
     // Synchronously after end(): the backend has sent nothing yet. (Later, a network backend can
     // have sent the last byte already; see createWriteStream in docs/differences.md.)
-    for (const delay of [-1]) {
-      const name = `late-${delay + 1}.txt`
-      const stream = storage.createWriteStream(name)
-      let finished = false
-      stream.on('finish', () => (finished = true))
-      stream.on('error', () => {})
-      const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()))
-      stream.end('payload')
-      if (delay >= 0) await new Promise((r) => setTimeout(r, delay))
-      if (!stream.destroyed) stream.destroy(new Error('cancelled'))
-      await closed
-      // Either it finished first (then the file is there, as promised), or nothing is left.
-      expect(await storage.exists(name), `delay ${delay}`).toBe(finished)
-    }
+    const { finished, exists } = await destroyAfterEnd(storage, 'late.txt', -1)
+    expect(finished).toBe(false)
+    expect(exists).toBe(false)
   })
 
   it('a name of the form of the temporary files is refused, so no user file is ever hidden', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FileSystemStorage, InMemoryStorage, type Storage } from '../../src/index.js'
+import { destroyAfterEnd } from '../../src/testing/context.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-ws-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -15,17 +16,8 @@ describe.each<[string, () => Storage]>([
     const storage = make()
     for (const delay of [0, 1, 2, 5, 10]) {
       for (let i = 0; i < 5; i++) {
-        const name = `late-${delay}-${i}.txt`
-        const stream = storage.createWriteStream(name)
-        let finished = false
-        stream.on('finish', () => (finished = true))
-        stream.on('error', () => {})
-        const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()))
-        stream.end('payload')
-        await new Promise((r) => setTimeout(r, delay))
-        if (!stream.destroyed) stream.destroy(new Error('cancelled'))
-        await closed
-        expect(await storage.exists(name), `delay ${delay}`).toBe(finished)
+        const { finished, exists } = await destroyAfterEnd(storage, `late-${delay}-${i}.txt`, delay)
+        expect(exists, `delay ${delay}`).toBe(finished)
       }
     }
   })
