@@ -192,10 +192,22 @@ export class QueryPresigner {
   }
 
   /** Presign one URL, loading or refreshing credentials first when needed. */
-  async presign(request: PresignRequest): Promise<string> {
-    checkExpiry(request.expiresIn)
-    const credentials = this.freshCredentials() ?? (await this.loadCredentials())
-    return this.presignWith(credentials, request)
+  presign(request: PresignRequest): Promise<string> {
+    // Not `async`: with cached credentials this settles in one step (url() is a hot path).
+    const credentials = this.freshCredentials()
+    if (!credentials) {
+      try {
+        checkExpiry(request.expiresIn)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return this.loadCredentials().then((loaded) => this.presignWith(loaded, request))
+    }
+    try {
+      return Promise.resolve(this.presignWith(credentials, request))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
