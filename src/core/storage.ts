@@ -372,13 +372,14 @@ export abstract class Storage {
         validateFileName(available, true)
         signal?.throwIfAborted()
         if (sourceError !== undefined) throw sourceError
-        const body = prepareBody(source, knownLength(content), { signal, onProgress })
+        const size = knownLength(content)
+        const body = prepareBody(source, size, { signal, onProgress })
         const nextName = async (taken: string) => {
           const next = await this.getAvailableName(taken, maxLength)
           validateFileName(next, true)
           return this.resolveName(next)
         }
-        const stored = await this._save(this.resolveName(available), { ...rest, signal, body, size: knownLength(content), content, overwrite: this.fileOverwrite, nextName })
+        const stored = await this._save(this.resolveName(available), { ...rest, signal, body, size, content, overwrite: this.fileOverwrite, nextName })
         return validateFileName(stored, true)
       } catch (error) {
         if (!source.destroyed) source.destroy()

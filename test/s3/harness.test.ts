@@ -156,26 +156,31 @@ describe('presigned URLs through the verifying proxy', () => {
   })
 })
 
-describe('recording proxy', () => {
-  let proxy: VerifyingProxy
-  let client: S3Client
+/** A verifying proxy of the test's own (recording requests) and an S3 client through it. */
+function ownProxy(): { readonly proxy: VerifyingProxy; readonly client: S3Client } {
+  const own = {} as { proxy: VerifyingProxy; client: S3Client }
   beforeAll(async () => {
-    proxy = await startVerifyingProxy({ target: s3.endpoint, credentials: [{ ...S3RVER_CREDENTIALS }] })
-    client = new S3Client(s3ClientConfig(proxy.endpoint))
+    own.proxy = await startVerifyingProxy({ target: s3.endpoint, credentials: [{ ...S3RVER_CREDENTIALS }] })
+    own.client = new S3Client(s3ClientConfig(own.proxy.endpoint))
   })
   afterAll(async () => {
-    client.destroy()
-    await proxy.stop()
+    own.client.destroy()
+    await own.proxy.stop()
   })
+  return own
+}
+
+describe('recording proxy', () => {
+  const own = ownProxy()
 
   it('records the headers sent, such as x-amz-acl and if-none-match', async () => {
-    proxy.clear()
+    own.proxy.clear()
     const Key = `${prefix}recorded.txt.gz`
-    await client.send(new PutObjectCommand({
+    await own.client.send(new PutObjectCommand({
       Bucket, Key, Body: 'zz', ACL: 'private', ContentType: 'text/plain', ContentEncoding: 'gzip', IfNoneMatch: '*',
     }))
-    expect(proxy.requests).toHaveLength(1)
-    const [put] = proxy.requests
+    expect(own.proxy.requests).toHaveLength(1)
+    const [put] = own.proxy.requests
     expect(put).toMatchObject({ method: 'PUT', auth: 'header', accessKeyId: 'S3RVER', status: 200 })
     expect(decodeURIComponent(put.path)).toBe(`/${Bucket}/${Key}`)
     expect(put.headers).toMatchObject({
@@ -186,7 +191,7 @@ describe('recording proxy', () => {
 
   it('refuses a body that does not match its signed SHA-256, and can allow anonymous requests', async () => {
     const Key = `${prefix}tampered-body.txt`
-    const tampering = new S3Client(s3ClientConfig(proxy.endpoint))
+    const tampering = new S3Client(s3ClientConfig(own.proxy.endpoint))
     type Args = { request: { body?: unknown } }
     const tamperBody = (next: (args: Args) => Promise<unknown>) => async (args: Args) => {
       args.request.body = 'evil' // same length as 'good', changed after signing
@@ -199,12 +204,12 @@ describe('recording proxy', () => {
     await expect(put).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } })
     await expect(direct.send(new HeadObjectCommand({ Bucket, Key }))).rejects.toMatchObject({ name: 'NotFound' })
 
-    proxy.requireSignature = false
+    own.proxy.requireSignature = false
     try {
-      expect((await fetch(`${proxy.endpoint}/${Bucket}/${prefix}recorded.txt.gz`)).status).toBe(200)
-      expect(proxy.requests.at(-1)).toMatchObject({ auth: 'none', method: 'GET', status: 200 })
+      expect((await fetch(`${own.proxy.endpoint}/${Bucket}/${prefix}recorded.txt.gz`)).status).toBe(200)
+      expect(own.proxy.requests.at(-1)).toMatchObject({ auth: 'none', method: 'GET', status: 200 })
     } finally {
-      proxy.requireSignature = true
+      own.proxy.requireSignature = true
     }
   })
 })
@@ -242,22 +247,13 @@ describe('streaming and multipart uploads through the recording proxy', () => {
 })
 
 describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartUploads and AbortMultipartUpload', () => {
-  let proxy: VerifyingProxy
-  let client: S3Client
+  const own = ownProxy()
   const mp = `${prefix}multipart/`
-  beforeAll(async () => {
-    proxy = await startVerifyingProxy({ target: s3.endpoint, credentials: [{ ...S3RVER_CREDENTIALS }] })
-    client = new S3Client(s3ClientConfig(proxy.endpoint))
-  })
-  afterAll(async () => {
-    client.destroy()
-    await proxy.stop()
-  })
-  const list = async (Prefix = mp) => (await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix }))).Uploads ?? []
+  const list = async (Prefix = mp) => (await own.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix }))).Uploads ?? []
   const create = async (Key: string, StorageClass?: 'STANDARD_IA') =>
-    (await client.send(new CreateMultipartUploadCommand({ Bucket, Key, StorageClass }))).UploadId!
+    (await own.client.send(new CreateMultipartUploadCommand({ Bucket, Key, StorageClass }))).UploadId!
   const part = (Key: string, UploadId: string, Body = 'part bytes') =>
-    client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body }))
+    own.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body }))
 
   it('s3rver itself answers neither call', async () => {
     const Key = `${mp}direct.bin`
@@ -271,9 +267,9 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     const before = Date.now()
     const UploadId = await create(Key)
     expect(UploadId).toMatch(/\S/)
-    expect(proxy.openUploads()).toMatchObject([{ bucket: Bucket, key: Key, uploadId: UploadId, state: 'open' }])
+    expect(own.proxy.openUploads()).toMatchObject([{ bucket: Bucket, key: Key, uploadId: UploadId, state: 'open' }])
 
-    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp }))
+    const listed = await own.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp }))
     expect(listed).toMatchObject({ Bucket, Prefix: mp, IsTruncated: false, MaxUploads: 1000 })
     expect(listed.Uploads).toHaveLength(1)
     expect(listed.Uploads![0]).toMatchObject({ Key, UploadId, StorageClass: 'STANDARD' })
@@ -282,19 +278,19 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     expect(await list(`${mp}other/`)).toEqual([]) // filtered by prefix
     expect((await part(Key, UploadId)).ETag).toBeTruthy() // parts of an open upload go on to s3rver
 
-    proxy.clear()
-    const aborted = await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+    own.proxy.clear()
+    const aborted = await own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
     expect(aborted.$metadata.httpStatusCode).toBe(204)
-    expect(proxy.requests).toMatchObject([{ method: 'DELETE', status: 204, auth: 'header' }])
+    expect(own.proxy.requests).toMatchObject([{ method: 'DELETE', status: 204, auth: 'header' }])
     expect(await list()).toEqual([])
-    expect(proxy.openUploads()).toEqual([])
-    expect(proxy.multipartUploads()).toMatchObject([{ uploadId: UploadId, state: 'aborted' }])
+    expect(own.proxy.openUploads()).toEqual([])
+    expect(own.proxy.multipartUploads()).toMatchObject([{ uploadId: UploadId, state: 'aborted' }])
 
     await expect(part(Key, UploadId)).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } })
-    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
       name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 },
     })
-    const complete = client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } }))
+    const complete = own.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } }))
     await expect(complete).rejects.toMatchObject({ name: 'NoSuchUpload' })
     await expect(direct.send(new HeadObjectCommand({ Bucket, Key }))).rejects.toMatchObject({ name: 'NotFound' })
   })
@@ -304,11 +300,11 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     const UploadId = await create(Key)
     expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
     const { ETag } = await part(Key, UploadId, 'the only part')
-    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }))
+    await own.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }))
     expect(await list()).toEqual([])
-    expect(proxy.multipartUploads().find((u) => u.uploadId === UploadId)?.state).toBe('completed')
+    expect(own.proxy.multipartUploads().find((u) => u.uploadId === UploadId)?.state).toBe('completed')
     expect(await (await direct.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString()).toBe('the only part')
-    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
   })
 
   it('lists several uploads by key, then oldest first; an abort must name the right key', async () => {
@@ -316,32 +312,32 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     expect((await list()).map((u) => [u.Key, u.UploadId, u.StorageClass])).toEqual([
       [`${mp}a`, a, 'STANDARD_IA'], [`${mp}b`, b1, 'STANDARD'], [`${mp}b`, b2, 'STANDARD'],
     ])
-    await expect(client.send(new AbortMultipartUploadCommand({ Bucket, Key: `${mp}a`, UploadId: b1 }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key: `${mp}a`, UploadId: b1 }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
     for (const [Key, UploadId] of [[`${mp}a`, a], [`${mp}b`, b1], [`${mp}b`, b2]])
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+      await own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
     expect(await list()).toEqual([])
   })
 
   it('checks signatures and the bucket first, and refuses listing options it does not implement', async () => {
     const Key = `${mp}guarded.bin`
     const UploadId = await create(Key)
-    const wrong = new S3Client(s3ClientConfig(proxy.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' }))
+    const wrong = new S3Client(s3ClientConfig(own.proxy.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' }))
     try {
       await expect(wrong.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
       await expect(wrong.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
     } finally {
       wrong.destroy()
     }
-    expect(await outcome(await fetch(`${proxy.endpoint}/${Bucket}?uploads`))).toEqual({ status: 403, code: 'AccessDenied' })
+    expect(await outcome(await fetch(`${own.proxy.endpoint}/${Bucket}?uploads`))).toEqual({ status: 403, code: 'AccessDenied' })
     expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
 
-    await expect(client.send(new ListMultipartUploadsCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject({
+    await expect(own.client.send(new ListMultipartUploadsCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject({
       name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 },
     })
-    await expect(client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp, Delimiter: '/' }))).rejects.toMatchObject({
+    await expect(own.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp, Delimiter: '/' }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 501 },
     })
-    await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
+    await own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
   })
 
   it('can be turned off: everything is forwarded, and openUploads() throws', async () => {

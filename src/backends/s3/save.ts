@@ -13,15 +13,13 @@
  *   with `conditionalWrites: false` (servers that ignore the header, e.g. s3rver) a HEAD made
  *   after the claim is the guard against other processes, as in django-storages.
  */
-import { randomBytes } from 'node:crypto'
 import type { WriteRequest } from '../../core/storage.js'
 import { FileExistsError } from '../../core/errors.js'
+import { temporaryName } from '../../core/names.js'
 import { isPreconditionFailed } from './errors.js'
 import { copyParameters, gzipBody, readHead, type WritePlan } from './write.js'
 import { copyObject, multipartUpload, putObject, type TransferContext } from './transfer.js'
 
-/** Basename prefix of the temporary objects of no-overwrite multipart uploads; listings hide them. */
-export const TEMP_PREFIX = '.nstmp-'
 
 /** Keys being written without overwrite by this process (`endpoint|bucket|key`). */
 const CLAIMED = new Set<string>()
@@ -123,7 +121,7 @@ export async function saveObject(host: SaveHost, ctx: TransferContext, name: str
       await multipartUpload(ctx, host.key(name), plan.params, head.stream())
       return name
     }
-    const temp = `${host.prefix}${TEMP_PREFIX}${randomBytes(12).toString('hex')}`
+    const temp = host.prefix + temporaryName(12) // the form listings hide and save() refuses
     try {
       await multipartUpload(ctx, temp, plan.params, head.stream())
       for (;;) {
