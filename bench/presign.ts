@@ -26,12 +26,16 @@ const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 const KEYS = Array.from({ length: 1024 }, (_, i) => `media/uploads/2024/${i % 12}/photo ${i} été.jpg`)
 
 const client = new S3Client({
-  region: REGION, credentials: CREDENTIALS,
-  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+  region: REGION,
+  credentials: CREDENTIALS,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
 })
 const presigner = new QueryPresigner({
-  region: REGION, credentials: async () => CREDENTIALS,
-  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+  region: REGION,
+  credentials: async () => CREDENTIALS,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
 })
 const locate = objectLocator({ bucket: BUCKET, region: REGION })
 
@@ -69,8 +73,7 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, one core, ${SECONDS} s per measurement after ${WARMUP_MS} ms warm-up\n`)
 
   const oursRate = await measure('ours: QueryPresigner.presign (await)', (i) => ours(KEYS[i & 1023]))
-  await measure('ours: QueryPresigner.presignSync', (i) =>
-    presigner.presignSync({ ...locate(KEYS[i & 1023]), expiresIn: 3600 }))
+  await measure('ours: QueryPresigner.presignSync', (i) => presigner.presignSync({ ...locate(KEYS[i & 1023]), expiresIn: 3600 }))
   const sdkRate = await measure('SDK:  getSignedUrl(GetObjectCommand)', (i) => sdk(KEYS[i & 1023]))
   console.log(`\nratio ours / SDK: ${(oursRate / sdkRate).toFixed(1)}x`)
 

@@ -34,7 +34,9 @@ export function backendFromEnv(env: Env = process.env): BackendName {
   if (named !== undefined) {
     const backend = named.trim().toLowerCase() as BackendName
     if (!BACKENDS.includes(backend)) {
-      throw new ImproperlyConfigured(`Environment variable STORAGE_BACKEND=${JSON.stringify(named)} is not a backend: use filesystem, s3 or memory.`)
+      throw new ImproperlyConfigured(
+        `Environment variable STORAGE_BACKEND=${JSON.stringify(named)} is not a backend: use filesystem, s3 or memory.`,
+      )
     }
     return backend
   }
@@ -54,7 +56,10 @@ function isStorageClass(fn: BackendFactory): fn is new (options: any) => Storage
  * django-storages `AWS_*` variables (see backendFromEnv). `env` defaults to `process.env`.
  */
 export function createStorage(config?: StorageConfig, env: Env = process.env): Storage {
-  const { backend, ...options } = (config ?? { backend: backendFromEnv(env) }) as { backend: BackendName | BackendFactory } & Record<string, unknown>
+  const { backend, ...options } = (config ?? { backend: backendFromEnv(env) }) as { backend: BackendName | BackendFactory } & Record<
+    string,
+    unknown
+  >
   if (typeof backend === 'function') {
     const storage = isStorageClass(backend) ? new backend(options) : (backend as (o: unknown) => Storage)(options)
     if (!(storage instanceof Storage)) throw new InvalidStorageError('The backend factory did not return a Storage.')
@@ -72,7 +77,9 @@ export function createStorage(config?: StorageConfig, env: Env = process.env): S
     case 's3':
       return new S3Storage(options as S3StorageOptions, env)
     default:
-      throw new InvalidStorageError(`Could not find backend '${String(backend)}': use 'filesystem', 's3' or 'memory', or pass a Storage class.`)
+      throw new InvalidStorageError(
+        `Could not find backend '${String(backend)}': use 'filesystem', 's3' or 'memory', or pass a Storage class.`,
+      )
   }
 }
 
@@ -93,14 +100,16 @@ export function createStorages(configs: Record<string, StorageConfig>, env: Env 
     get(alias: string): Storage {
       let storage = built.get(alias)
       if (storage) return storage
-      if (!Object.prototype.hasOwnProperty.call(configs, alias)) {
-        throw new InvalidStorageError(`Could not find config for '${alias}' in the storages configuration (configured: ${Object.keys(configs).join(', ') || 'none'}).`)
+      if (!Object.hasOwn(configs, alias)) {
+        throw new InvalidStorageError(
+          `Could not find config for '${alias}' in the storages configuration (configured: ${Object.keys(configs).join(', ') || 'none'}).`,
+        )
       }
       storage = createStorage(configs[alias], env)
       built.set(alias, storage)
       return storage
     },
-    has: (alias: string) => Object.prototype.hasOwnProperty.call(configs, alias),
+    has: (alias: string) => Object.hasOwn(configs, alias),
     get aliases() {
       return Object.keys(configs)
     },

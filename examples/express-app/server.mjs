@@ -52,7 +52,9 @@ app.get('/', async (req, res, next) => {
       files.push({ ...entry, url: await storage.url(entry.name, { expire: linkLifetime }) })
     }
     files.sort((a, b) => b.lastModified - a.lastModified)
-    res.type('html').send(renderPage({ backend, storage: String(storage), files, uploaded: req.query.uploaded, maxUploadSize, linkLifetime }))
+    res
+      .type('html')
+      .send(renderPage({ backend, storage: String(storage), files, uploaded: req.query.uploaded, maxUploadSize, linkLifetime }))
   } catch (error) {
     next(error)
   }

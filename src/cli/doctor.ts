@@ -9,7 +9,6 @@ import type { Storage } from '../core/storage.js'
 import { StorageError } from '../core/errors.js'
 import type { Check, Diagnosable } from '../core/diagnostics.js'
 
-
 function describe(error: unknown): string {
   if (error instanceof StorageError) return `${error.name} (${error.code}): ${error.message}`
   return (error as Error)?.message ?? String(error)
@@ -23,10 +22,16 @@ async function* roundTrip(storage: Storage): AsyncIterable<Check> {
     stored = await storage.save(probe, body)
     yield { status: 'ok', name: 'write', detail: `stored ${stored}` }
     const read = (await storage.read(stored)).toString()
-    yield read === body ? { status: 'ok', name: 'read', detail: 'read back the same bytes' } : { status: 'fail', name: 'read', detail: 'read back different bytes than were written' }
+    yield read === body
+      ? { status: 'ok', name: 'read', detail: 'read back the same bytes' }
+      : { status: 'fail', name: 'read', detail: 'read back different bytes than were written' }
     yield { status: 'ok', name: 'url', detail: await storage.url(stored) }
   } catch (error) {
-    yield { status: 'fail', name: stored ? 'read' : 'write', detail: `${describe(error)} — check the location exists and the credentials may write to it` }
+    yield {
+      status: 'fail',
+      name: stored ? 'read' : 'write',
+      detail: `${describe(error)} — check the location exists and the credentials may write to it`,
+    }
   } finally {
     if (stored) {
       try {

@@ -27,7 +27,11 @@ Commands:
 `
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   const [command, ...args] = argv
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     out.write(USAGE)
@@ -93,5 +97,3 @@ export async function run(): Promise<void> {
     }
   }
 }
-
-

@@ -65,5 +65,8 @@ export function envList(env: Env, name: string): string[] | undefined {
     }
     return parsed
   }
-  return value.split(',').map((s) => s.trim()).filter(Boolean)
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }

@@ -33,7 +33,9 @@ export class LocalUrls {
     this.querystringAuth = options.querystringAuth ?? false
     this.querystringExpire = options.querystringExpire ?? 3600
     if (!Number.isSafeInteger(this.querystringExpire) || this.querystringExpire < 0) {
-      throw new ImproperlyConfigured(`${backendName} option 'querystringExpire' must be a number of seconds >= 0, got ${String(options.querystringExpire)}.`)
+      throw new ImproperlyConfigured(
+        `${backendName} option 'querystringExpire' must be a number of seconds >= 0, got ${String(options.querystringExpire)}.`,
+      )
     }
     this.#secret = options.secret === '' ? undefined : options.secret
     if (this.querystringAuth && this.#secret === undefined) {
@@ -57,7 +59,9 @@ export class LocalUrls {
   private expiresAt(expire: number | undefined): number {
     const seconds = expire ?? this.querystringExpire
     if (!Number.isSafeInteger(seconds) || seconds < 0) {
-      throw new StorageError(`The expiry of a signed URL must be a whole number of seconds >= 0, got ${String(expire)}.`, { code: 'E_INVALID_ARGUMENT' })
+      throw new StorageError(`The expiry of a signed URL must be a whole number of seconds >= 0, got ${String(expire)}.`, {
+        code: 'E_INVALID_ARGUMENT',
+      })
     }
     return Math.floor(Date.now() / 1000) + seconds
   }
@@ -76,14 +80,20 @@ export class LocalUrls {
   /** A signed PUT URL for a direct upload of `name`. */
   signedUpload(name: string, options: SignedUploadOptions): SignedUpload {
     if (options.method === 'POST') {
-      throw new StorageError('Signed POST uploads are an S3 feature; local storages sign PUT uploads (method: "PUT").', { code: 'E_NOT_IMPLEMENTED' })
+      throw new StorageError('Signed POST uploads are an S3 feature; local storages sign PUT uploads (method: "PUT").', {
+        code: 'E_NOT_IMPLEMENTED',
+      })
     }
     if (!this.canSign) {
-      throw new ImproperlyConfigured("Signed upload URLs need a 'secret' option on this storage (an HMAC key, e.g. crypto.randomBytes(32).toString('hex')).")
+      throw new ImproperlyConfigured(
+        "Signed upload URLs need a 'secret' option on this storage (an HMAC key, e.g. crypto.randomBytes(32).toString('hex')).",
+      )
     }
     const expires = this.expiresAt(options.expire)
     if (options.maxSize !== undefined && (!Number.isSafeInteger(options.maxSize) || options.maxSize < 0)) {
-      throw new StorageError(`signedUploadUrl() option 'maxSize' must be a whole number of bytes >= 0, got ${String(options.maxSize)}.`, { code: 'E_INVALID_ARGUMENT' })
+      throw new StorageError(`signedUploadUrl() option 'maxSize' must be a whole number of bytes >= 0, got ${String(options.maxSize)}.`, {
+        code: 'E_INVALID_ARGUMENT',
+      })
     }
     const grant: LocalGrant = { method: 'PUT', name, expires, contentType: options.contentType, maxSize: options.maxSize }
     const query: [string, unknown][] = [['expires', expires]]
@@ -92,7 +102,13 @@ export class LocalUrls {
     query.push(['signature', signGrant(this.#secret!, grant)])
     const headers: Record<string, string> = {}
     if (options.contentType !== undefined) headers['Content-Type'] = options.contentType
-    return { name, url: `${this.requireBase()}${filepathToUri(name)}?${formEncode(query)}`, method: 'PUT', headers, expiresAt: new Date(expires * 1000) }
+    return {
+      name,
+      url: `${this.requireBase()}${filepathToUri(name)}?${formEncode(query)}`,
+      method: 'PUT',
+      headers,
+      expiresAt: new Date(expires * 1000),
+    }
   }
 
   /** Checks a signed URL's grant (constant-time); `serveStorage` calls this. */

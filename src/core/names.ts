@@ -4,16 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { SuspiciousFileOperation } from './errors.js'
-import {
-  basename,
-  codePointLength,
-  dropLastCodePoints,
-  hasDotDotPart,
-  join,
-  normpath,
-  split,
-  splitext,
-} from './posix.js'
+import { basename, codePointLength, dropLastCodePoints, hasDotDotPart, join, normpath, split, splitext } from './posix.js'
 
 // C0 controls and DEL: never valid in a name, on any backend.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
@@ -87,7 +78,10 @@ export function validateFileName(name: string, allowRelativePath = false): strin
  * `"john's portrait in 2004.jpg"` → `johns_portrait_in_2004.jpg`; `"???"` throws.
  */
 export function getValidFilename(name: string): string {
-  const valid = String(name).trim().replace(/ /g, '_').replace(/[^-\p{L}\p{N}_.]/gu, '')
+  const valid = String(name)
+    .trim()
+    .replace(/ /g, '_')
+    .replace(/[^-\p{L}\p{N}_.]/gu, '')
   if (valid === '' || valid === '.' || valid === '..') {
     throw new SuspiciousFileOperation(`Could not derive file name from '${name}'`, { key: String(name) })
   }

@@ -20,7 +20,14 @@ export interface LocalGrant {
 }
 
 function canonical(grant: LocalGrant): string {
-  return ['node-storages-v1', grant.method.toUpperCase(), grant.name, String(grant.expires), grant.contentType ?? '', grant.maxSize === undefined ? '' : String(grant.maxSize)].join('\n')
+  return [
+    'node-storages-v1',
+    grant.method.toUpperCase(),
+    grant.name,
+    String(grant.expires),
+    grant.contentType ?? '',
+    grant.maxSize === undefined ? '' : String(grant.maxSize),
+  ].join('\n')
 }
 
 /** The signature of a grant under `secret` (base64url HMAC-SHA256). */

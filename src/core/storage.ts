@@ -14,7 +14,16 @@ import {
   StorageError,
   SuspiciousFileOperation,
 } from './errors.js'
-import { assertNoTraversal, cleanName, getAvailableOverwriteName, getValidFilename, hasControlCharacters, isTemporaryName, safeJoin, validateFileName } from './names.js'
+import {
+  assertNoTraversal,
+  cleanName,
+  getAvailableOverwriteName,
+  getValidFilename,
+  hasControlCharacters,
+  isTemporaryName,
+  safeJoin,
+  validateFileName,
+} from './names.js'
 import { allSuffixes, basename, codePointLength, dropLastCodePoints, join, normpath, split } from './posix.js'
 import { contentName, knownLength, prepareBody, streamToBuffer, toReadable } from './content.js'
 import { createStorageWriteStream } from './write-stream.js'
@@ -35,7 +44,10 @@ import type {
 function checkRange({ start, end }: OpenOptions): void {
   const whole = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
   if (!whole(start) || !whole(end) || (start !== undefined && end !== undefined && start > end)) {
-    throw new StorageError(`Invalid byte range start=${String(start)} end=${String(end)}: use whole numbers >= 0 with start <= end (end is inclusive).`, { code: 'E_INVALID_RANGE' })
+    throw new StorageError(
+      `Invalid byte range start=${String(start)} end=${String(end)}: use whole numbers >= 0 with start <= end (end is inclusive).`,
+      { code: 'E_INVALID_RANGE' },
+    )
   }
 }
 
@@ -217,7 +229,10 @@ export abstract class Storage {
     validateFileName(name, true)
     const resolved = this.resolveName(name)
     if (isTemporaryName(basename(resolved))) {
-      throw new SuspiciousFileOperation(`'${name}' has the form of node-storages' temporary files (.nstmp-<hex>), which listings hide: pick another name.`, { key: name })
+      throw new SuspiciousFileOperation(
+        `'${name}' has the form of node-storages' temporary files (.nstmp-<hex>), which listings hide: pick another name.`,
+        { key: name },
+      )
     }
     return resolved
   }
@@ -313,7 +328,10 @@ export abstract class Storage {
     const ext = allSuffixes(fileName)
     const root = dropLastCodePoints(fileName.slice(0, fileName.length - ext.length), cut)
     if (!root) {
-      throw new SuspiciousFileOperation(`Storage tried to truncate away entire filename "${name}": the name is too long for this storage.`, { key: name })
+      throw new SuspiciousFileOperation(
+        `Storage tried to truncate away entire filename "${name}": the name is too long for this storage.`,
+        { key: name },
+      )
     }
     return join(dirName, root + ext)
   }
@@ -379,7 +397,15 @@ export abstract class Storage {
           validateFileName(next, true)
           return this.resolveName(next)
         }
-        const stored = await this._save(this.resolveName(available), { ...rest, signal, body, size, content, overwrite: this.fileOverwrite, nextName })
+        const stored = await this._save(this.resolveName(available), {
+          ...rest,
+          signal,
+          body,
+          size,
+          content,
+          overwrite: this.fileOverwrite,
+          nextName,
+        })
         return validateFileName(stored, true)
       } catch (error) {
         if (!source.destroyed) source.destroy()
@@ -422,17 +448,23 @@ export abstract class Storage {
   async delete(name: string): Promise<void> {
     if (name === '' || name == null) throw new StorageError('The name must be given to delete().', { code: 'E_INVALID_NAME' })
     const key = this.resolveName(name)
-    if (key === '') throw new StorageError(`The name must be given to delete(): '${name}' names the storage root.`, { code: 'E_INVALID_NAME', key: name })
+    if (key === '')
+      throw new StorageError(`The name must be given to delete(): '${name}' names the storage root.`, { code: 'E_INVALID_NAME', key: name })
     return this.run('delete', name, () => this._delete(key))
   }
 
   /** Deletes every name given (batched where the backend can). Names are all checked first. */
   async deleteMany(names: Iterable<string>): Promise<void> {
     const list = [...names]
-    for (const n of list) if (n === '' || n == null) throw new StorageError('The name must be given to deleteMany().', { code: 'E_INVALID_NAME' })
+    for (const n of list)
+      if (n === '' || n == null) throw new StorageError('The name must be given to deleteMany().', { code: 'E_INVALID_NAME' })
     const keys = list.map((n) => this.resolveName(n))
     keys.forEach((k, i) => {
-      if (k === '') throw new StorageError(`The names given to deleteMany() must name files: '${list[i]}' names the storage root.`, { code: 'E_INVALID_NAME', key: list[i] })
+      if (k === '')
+        throw new StorageError(`The names given to deleteMany() must name files: '${list[i]}' names the storage root.`, {
+          code: 'E_INVALID_NAME',
+          key: list[i],
+        })
     })
     return this.run('delete', list.join(', '), () => this._deleteMany(keys))
   }

@@ -2,14 +2,7 @@
 import type { Readable } from 'node:stream'
 
 /** What `save()` accepts. Streams are read as they arrive, never buffered whole. */
-export type Content =
-  | Buffer
-  | Uint8Array
-  | string
-  | Readable
-  | ReadableStream<Uint8Array>
-  | Blob
-  | AsyncIterable<Uint8Array>
+export type Content = Buffer | Uint8Array | string | Readable | ReadableStream<Uint8Array> | Blob | AsyncIterable<Uint8Array>
 
 /** Progress of a write: bytes read from the content so far, and the total when known. */
 export interface Progress {

@@ -49,14 +49,17 @@ export function createStorageWriteStream(
       const finished = stream.writableFinished
       if (!finished) {
         controller.abort(error ?? new Error('The write stream was destroyed before it finished.'))
-        if (!body.destroyed && !body.writableFinished) body.destroy(error ?? new Error('The write stream was destroyed before it finished.'))
+        if (!body.destroyed && !body.writableFinished)
+          body.destroy(error ?? new Error('The write stream was destroyed before it finished.'))
       }
       const settle = done ?? Promise.resolve()
-      settle.then(
-        // Destroyed before 'finish', yet the commit won the race: take the file back out.
-        () => (finished ? undefined : remove().catch(() => undefined)),
-        () => undefined,
-      ).then(() => callback(error))
+      settle
+        .then(
+          // Destroyed before 'finish', yet the commit won the race: take the file back out.
+          () => (finished ? undefined : remove().catch(() => undefined)),
+          () => undefined,
+        )
+        .then(() => callback(error))
     },
   })
   return stream

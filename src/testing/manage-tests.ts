@@ -131,7 +131,10 @@ export function manageTests(ctx: SuiteContext): void {
   })
 
   it('errors are StorageErrors with the name and the original as cause', async () => {
-    const error = await ctx.storage().read('missing/file.txt').catch((e) => e)
+    const error = await ctx
+      .storage()
+      .read('missing/file.txt')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(StorageError)
     expect(error.key).toBe('missing/file.txt')
     expect(error.message).toContain('missing/file.txt')

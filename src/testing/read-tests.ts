@@ -31,7 +31,10 @@ export function readTests(ctx: SuiteContext): void {
   })
 
   it('reading a missing file throws FileNotFoundError with code ENOENT', async () => {
-    const error = await ctx.storage().read('missing.txt').catch((e) => e)
+    const error = await ctx
+      .storage()
+      .read('missing.txt')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(FileNotFoundError)
     expect(error.code).toBe('ENOENT')
   })

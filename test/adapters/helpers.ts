@@ -38,7 +38,7 @@ export interface Backend {
   cleanup(): void
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 function walk(dir: string, root = dir): string[] {
   let out: string[] = []
@@ -65,14 +65,14 @@ export function localBackends(): Backend[] {
       label: 'FileSystemStorage',
       make: (options = {}) => new FileSystemStorage({ location: join(root, String(n++)), ...options }),
       rawFiles: (storage) => walk((storage as FileSystemStorage).location),
-      urlPattern: (_s, name) => new RegExp(`^/media/${escape(name)}$`),
+      urlPattern: (_s, name) => new RegExp(`^/media/${escapeRegExp(name)}$`),
       cleanup: () => rmSync(root, { recursive: true, force: true }),
     },
     {
       label: 'InMemoryStorage',
       make: (options = {}) => new InMemoryStorage(options),
       rawFiles: () => [],
-      urlPattern: (_s, name) => new RegExp(`^/media/${escape(name)}$`),
+      urlPattern: (_s, name) => new RegExp(`^/media/${escapeRegExp(name)}$`),
       cleanup: () => {},
     },
   ]
@@ -112,7 +112,9 @@ export function s3Backend(): Backend {
     },
     rawFiles: () => [],
     urlPattern: (storage, name) =>
-      new RegExp(`^${escape(`${s3.proxyEndpoint}/${s3.buckets[0]}/${(storage as S3Storage).location}/${name}`)}\\?.*X-Amz-Signature=`),
+      new RegExp(
+        `^${escapeRegExp(`${s3.proxyEndpoint}/${s3.buckets[0]}/${(storage as S3Storage).location}/${name}`)}\\?.*X-Amz-Signature=`,
+      ),
     cleanup: () => {
       for (const s of made) s.destroy()
     },

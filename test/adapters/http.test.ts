@@ -115,7 +115,12 @@ for (const [label, make] of backends) {
       }
       expect((await raw(app.base, 'GET', '/media/empty.txt', { Range: 'bytes=0-' })).headers['content-range']).toBe('bytes */0')
       // Ignored: another unit, malformed, several ranges, or an If-Range that no longer matches.
-      for (const [range, extra] of [['items=0-1', {}], ['bytes=5-2', {}], ['bytes=0-1,4-5', {}], ['bytes=0-1', { 'If-Range': '"stale"' }]] as const) {
+      for (const [range, extra] of [
+        ['items=0-1', {}],
+        ['bytes=5-2', {}],
+        ['bytes=0-1,4-5', {}],
+        ['bytes=0-1', { 'If-Range': '"stale"' }],
+      ] as const) {
         const r = await raw(app.base, 'GET', '/media/docs/alpha.txt', { Range: range, ...extra })
         expect(r.status, range).toBe(200)
         expect(r.body.equals(CONTENT)).toBe(true)
@@ -138,7 +143,9 @@ for (const [label, make] of backends) {
       const lm = st.lastModified.toUTCString()
       expect((await raw(app.base, 'GET', url, { 'If-Modified-Since': lm })).status).toBe(304)
       expect((await raw(app.base, 'HEAD', url, { 'If-Modified-Since': new Date(Date.now() + 60_000).toUTCString() })).status).toBe(304)
-      expect((await raw(app.base, 'GET', url, { 'If-Modified-Since': new Date(st.lastModified.getTime() - 5000).toUTCString() })).status).toBe(200)
+      expect(
+        (await raw(app.base, 'GET', url, { 'If-Modified-Since': new Date(st.lastModified.getTime() - 5000).toUTCString() })).status,
+      ).toBe(200)
       // If-None-Match wins over If-Modified-Since.
       expect((await raw(app.base, 'GET', url, { 'If-None-Match': '"other"', 'If-Modified-Since': lm })).status).toBe(200)
     })
@@ -263,9 +270,12 @@ for (const [label, make] of backends) {
       expect(await storage.exists('uploads/limited.bin')).toBe(false)
       expect(await storage.exists('uploads/late.bin')).toBe(false)
       // Exactly maxSize passes.
-      const full = await raw(server.base, 'PUT', up.url, { ...h, 'Transfer-Encoding': 'chunked' }, [Buffer.alloc(600, 3), Buffer.alloc(400, 3)])
+      const full = await raw(server.base, 'PUT', up.url, { ...h, 'Transfer-Encoding': 'chunked' }, [
+        Buffer.alloc(600, 3),
+        Buffer.alloc(400, 3),
+      ])
       expect(full.status).toBe(201)
-      expect((await storage.size('uploads/limited.bin'))).toBe(1000)
+      expect(await storage.size('uploads/limited.bin')).toBe(1000)
     })
   })
 }
@@ -326,7 +336,12 @@ describe('serveStorage never serves a byte from outside location', () => {
     // Control: the file inside is served, the secret exists where the paths point.
     expect((await raw(app.base, 'GET', '/media/inside.txt')).body.toString()).toBe('inside')
     for (const path of hostile) {
-      for (const [base, method] of [[app.base, 'GET'], [plain.base, 'GET'], [app.base, 'HEAD'], [plain.base, 'PUT']] as const) {
+      for (const [base, method] of [
+        [app.base, 'GET'],
+        [plain.base, 'GET'],
+        [app.base, 'HEAD'],
+        [plain.base, 'PUT'],
+      ] as const) {
         const r = await raw(base, method, path, { Range: 'bytes=0-' }, method === 'PUT' ? Buffer.from('overwrite') : undefined)
         expect([400, 403, 404], `${method} ${path} on ${base === app.base ? 'express' : 'http'}`).toContain(r.status)
         expect(r.body.toString()).not.toContain('SECRET-OUTSIDE')

@@ -23,7 +23,10 @@ interface Setup {
 }
 
 /** An Express app with multer over `storage` at /upload (one file) and /many (several). */
-async function setup(storage: Storage, opts: { limits?: multer.Options['limits']; engine?: MulterStorageOptions; preservePath?: boolean } = {}): Promise<Setup> {
+async function setup(
+  storage: Storage,
+  opts: { limits?: multer.Options['limits']; engine?: MulterStorageOptions; preservePath?: boolean } = {},
+): Promise<Setup> {
   const tracker = track(storage)
   const errors: Setup['errors'] = []
   const upload = multer({ storage: multerStorage(storage, opts.engine), limits: opts.limits, preservePath: opts.preservePath })
@@ -54,9 +57,18 @@ async function post(base: string, path: string, files: Array<{ field?: string; n
 }
 
 /** Sends a multipart body declaring `declared` bytes of file but only writes `sent`, then hangs up. */
-async function abortedUpload(base: string, parts: Array<{ name: string; data: Buffer }>, last: { name: string; declared: number; sent: number }, storage: Storage, reached: () => boolean) {
+async function abortedUpload(
+  base: string,
+  parts: Array<{ name: string; data: Buffer }>,
+  last: { name: string; declared: number; sent: number },
+  storage: Storage,
+  reached: () => boolean,
+) {
   const boundary = '----nstest' + randomBytes(8).toString('hex')
-  const head = (n: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${n}"\r\nContent-Type: application/octet-stream\r\n\r\n`)
+  const head = (n: string) =>
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${n}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    )
   const complete = Buffer.concat(parts.flatMap((p) => [head(p.name), p.data, Buffer.from('\r\n')]))
   const lastHead = head(last.name)
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
@@ -139,7 +151,12 @@ for (const backend of backends) {
 
     it('names files with options.filename (directories allowed) and never outside the storage', async () => {
       const s = await setup(backend.make(), {
-        engine: { filename: async (req, file) => (file.originalname.startsWith('evil') ? '../' + file.originalname : `avatars/${(req as express.Request).query.user}/${file.originalname}`) },
+        engine: {
+          filename: async (req, file) =>
+            file.originalname.startsWith('evil')
+              ? '../' + file.originalname
+              : `avatars/${(req as express.Request).query.user}/${file.originalname}`,
+        },
       })
       try {
         const ok = await post(s.base, '/upload?user=42', [{ name: 'me.jpg', data: Buffer.from('jpeg') }])
@@ -207,7 +224,13 @@ for (const backend of backends) {
     it('leaves no file behind when the client disconnects half-way', async () => {
       const s = await setup(backend.make())
       try {
-        await abortedUpload(s.base, [], { name: 'half.bin', declared: 8 * MiB, sent: 2 * MiB }, s.storage, () => s.tracker.pending > 0 && (backend.label !== 'FileSystemStorage' || backend.rawFiles(s.storage).length > 0))
+        await abortedUpload(
+          s.base,
+          [],
+          { name: 'half.bin', declared: 8 * MiB, sent: 2 * MiB },
+          s.storage,
+          () => s.tracker.pending > 0 && (backend.label !== 'FileSystemStorage' || backend.rawFiles(s.storage).length > 0),
+        )
         await s.tracker.settled(() => s.errors.length > 0)
         expect(s.errors[0]?.message).toMatch(/aborted|closed|Unexpected end/i)
         expect(await allNames(s.storage)).toEqual([])
@@ -220,8 +243,12 @@ for (const backend of backends) {
     it('removes a finished file of the same request when the client disconnects during the next one', async () => {
       const s = await setup(backend.make())
       try {
-        await abortedUpload(s.base, [{ name: 'done.txt', data: Buffer.from('complete') }], { name: 'half.bin', declared: 8 * MiB, sent: 2 * MiB }, s.storage, () =>
-          s.tracker.saves.includes('done.txt') && s.tracker.pending > 0,
+        await abortedUpload(
+          s.base,
+          [{ name: 'done.txt', data: Buffer.from('complete') }],
+          { name: 'half.bin', declared: 8 * MiB, sent: 2 * MiB },
+          s.storage,
+          () => s.tracker.saves.includes('done.txt') && s.tracker.pending > 0,
         )
         await s.tracker.settled(() => s.errors.length > 0)
         expect(s.tracker.saves).toContain('done.txt')

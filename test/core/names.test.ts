@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { cleanName, getAvailableOverwriteName, getValidFilename, safeJoin, SuspiciousFileOperation, validateFileName } from '../../src/index.js'
+import {
+  cleanName,
+  getAvailableOverwriteName,
+  getValidFilename,
+  safeJoin,
+  SuspiciousFileOperation,
+  validateFileName,
+} from '../../src/index.js'
 import { filepathToUri, formEncode } from '../../src/core/uri.js'
 import { normpath, split, splitext, allSuffixes } from '../../src/core/posix.js'
 import { guessType } from '../../src/core/mime.js'
@@ -87,10 +94,14 @@ describe('getAvailableOverwriteName (django-storages)', () => {
     expect(getAvailableOverwriteName('parent/child.txt', 12)).toBe('parent/c.txt')
   })
   it('case 17: throws when the whole root would go', () => {
-    expect(() => getAvailableOverwriteName('parent/child.txt', 11)).toThrow('Storage tried to truncate away entire filename "parent/child.txt".')
+    expect(() => getAvailableOverwriteName('parent/child.txt', 11)).toThrow(
+      'Storage tried to truncate away entire filename "parent/child.txt".',
+    )
   })
   it('case 18: refuses a traversing directory', () => {
-    expect(() => getAvailableOverwriteName('superlong/file/with/../path.txt', 50)).toThrow("Detected path traversal attempt in 'superlong/file/with/..'")
+    expect(() => getAvailableOverwriteName('superlong/file/with/../path.txt', 50)).toThrow(
+      "Detected path traversal attempt in 'superlong/file/with/..'",
+    )
   })
   it('case 19: only the last extension is kept when truncating', () => {
     expect(getAvailableOverwriteName('file.tar.gz', 10)).toBe('file.ta.gz')
@@ -103,7 +114,7 @@ describe('getAvailableOverwriteName (django-storages)', () => {
 })
 
 describe('URL encoders', () => {
-  it('case 110: filepathToUri keeps ~!*()\' and encodes the rest as UTF-8', () => {
+  it("case 110: filepathToUri keeps ~!*()' and encodes the rest as UTF-8", () => {
     expect(filepathToUri("~!*()'@#$%^&*abc`+ =.file")).toBe("~!*()'%40%23%24%25%5E%26*abc%60%2B%20%3D.file")
     expect(filepathToUri('a/b\\c.file')).toBe('a/b/c.file')
     expect(filepathToUri('ãlöhâ.jpg')).toBe('%C3%A3l%C3%B6h%C3%A2.jpg')

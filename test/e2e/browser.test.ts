@@ -39,13 +39,17 @@ function newest(dir: string): number {
 /** Fails with a clear message when the browser or the built package is missing. */
 function checkPrerequisites(): void {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`No browser at ${CHROMIUM}: this test needs Debian's chromium (apt-get update && apt-get install -y chromium; .ci/run installs it).`)
+    throw new Error(
+      `No browser at ${CHROMIUM}: this test needs Debian's chromium (apt-get update && apt-get install -y chromium; .ci/run installs it).`,
+    )
   }
   const built = ['index.js', 'multer.js', 'http.js'].map((f) => join(repo, 'dist', f))
   const missing = built.filter((f) => !existsSync(f))
-  if (missing.length) throw new Error(`The example app runs the built package, and ${missing.join(', ')} is missing: run \`npm run build\` (npm test does).`)
+  if (missing.length)
+    throw new Error(`The example app runs the built package, and ${missing.join(', ')} is missing: run \`npm run build\` (npm test does).`)
   const oldest = Math.min(...built.map((f) => statSync(f).mtimeMs))
-  if (newest(join(repo, 'src')) > oldest) throw new Error('dist/ is older than src/: run `npm run build` (npm test does) so the example app runs the current code.')
+  if (newest(join(repo, 'src')) > oldest)
+    throw new Error('dist/ is older than src/: run `npm run build` (npm test does) so the example app runs the current code.')
 }
 
 /** Starts examples/express-app/server.mjs with `env` on a free port; resolves with its URL. */
@@ -119,13 +123,19 @@ async function uploadAndFollow(browser: Browser, base: string, label: string, di
     const formBytes = Buffer.from(`uploaded through the multer form on ${label}: ${randomBytes(24).toString('hex')}\n`)
     writeFileSync(join(dir, formName), formBytes)
     await page.setInputFiles('#form-file', join(dir, formName))
-    await Promise.all([page.waitForURL((u) => u.searchParams.get('uploaded') === `uploads/${formName}`), page.click('#upload-form button[type=submit]')])
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.get('uploaded') === `uploads/${formName}`),
+      page.click('#upload-form button[type=submit]'),
+    ])
     await expect.poll(() => page.locator('#notice').textContent()).toContain(`uploads/${formName}`)
 
     const directName = `direct-${label}-${randomBytes(3).toString('hex')}.txt`
     const directBytes = Buffer.from(`uploaded straight to a signed URL on ${label}: ${randomBytes(24).toString('hex')}\n`)
     await page.setInputFiles('#direct-file', { name: directName, mimeType: 'text/plain', buffer: directBytes })
-    await Promise.all([page.waitForURL((u) => u.searchParams.get('uploaded') === `uploads/${directName}`, { timeout: 15_000 }), page.click('#direct-button')])
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.get('uploaded') === `uploads/${directName}`, { timeout: 15_000 }),
+      page.click('#direct-button'),
+    ])
 
     const form = await followLink(page, `uploads/${formName}`)
     const direct = await followLink(page, `uploads/${directName}`)
@@ -167,7 +177,10 @@ describe('the example app in a real browser', () => {
     try {
       const r = await uploadAndFollow(browser, app.base, 'filesystem', dir)
       expect(await r.page.locator('#backend').textContent()).toBe('filesystem')
-      for (const [got, bytes, name] of [[r.form, r.formBytes, r.formName], [r.direct, r.directBytes, r.directName]] as const) {
+      for (const [got, bytes, name] of [
+        [r.form, r.formBytes, r.formName],
+        [r.direct, r.directBytes, r.directName],
+      ] as const) {
         expect(got.status).toBe(200)
         expect(got.body.equals(bytes)).toBe(true)
         expect(got.href).toMatch(new RegExp(`^${app.base}/media/uploads/${name.replace('.', '\\.')}\\?expires=\\d+&signature=`))
@@ -207,7 +220,10 @@ describe('the example app in a real browser', () => {
       try {
         const r = await uploadAndFollow(browser, app.base, 's3', dir)
         expect(await r.page.locator('#backend').textContent()).toBe('s3')
-        for (const [got, bytes, name] of [[r.form, r.formBytes, r.formName], [r.direct, r.directBytes, r.directName]] as const) {
+        for (const [got, bytes, name] of [
+          [r.form, r.formBytes, r.formName],
+          [r.direct, r.directBytes, r.directName],
+        ] as const) {
           expect(got.status, app.output()).toBe(200)
           expect(got.body.equals(bytes)).toBe(true)
           // A presigned URL to the bucket, not a path of the app.

@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { FileSystemStorage, ImproperlyConfigured, NotImplementedError, SuspiciousFileOperation } from '../../src/index.js'
 
 const roots: string[] = []
@@ -10,7 +10,9 @@ function tempDir(): string {
   roots.push(dir)
   return dir
 }
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })))
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true })
+})
 
 /** Every file under dir, temp files included. */
 function rawFiles(dir: string): string[] {
@@ -158,16 +160,26 @@ describe('FileSystemStorage URLs', () => {
 
   it('case 110 (deliberate difference): absolute names and NUL throw instead of being rewritten', async () => {
     const storage = new FileSystemStorage({ location: tempDir(), baseUrl: '/m/' })
-    for (const bad of ['/evil.com', '\\evil.com', '///evil.com', 'ab\u0000c']) await expect(storage.url(bad), bad).rejects.toBeInstanceOf(SuspiciousFileOperation)
+    for (const bad of ['/evil.com', '\\evil.com', '///evil.com', 'ab\u0000c'])
+      await expect(storage.url(bad), bad).rejects.toBeInstanceOf(SuspiciousFileOperation)
   })
 
   it('case 111: a trailing slash is added to baseUrl; baseUrl null makes url() throw', async () => {
-    expect(await new FileSystemStorage({ location: tempDir(), baseUrl: '/no_ending_slash' }).url('test.file')).toBe('/no_ending_slash/test.file')
-    await expect(new FileSystemStorage({ location: tempDir(), baseUrl: null }).url('x')).rejects.toThrow('This file is not accessible via a URL')
+    expect(await new FileSystemStorage({ location: tempDir(), baseUrl: '/no_ending_slash' }).url('test.file')).toBe(
+      '/no_ending_slash/test.file',
+    )
+    await expect(new FileSystemStorage({ location: tempDir(), baseUrl: null }).url('x')).rejects.toThrow(
+      'This file is not accessible via a URL',
+    )
   })
 
   it('signed URLs carry expires and an HMAC signature that verifies, and fail when tampered or expired', async () => {
-    const storage = new FileSystemStorage({ location: tempDir(), querystringAuth: true, secret: 'a-long-test-secret', querystringExpire: 60 })
+    const storage = new FileSystemStorage({
+      location: tempDir(),
+      querystringAuth: true,
+      secret: 'a-long-test-secret',
+      querystringExpire: 60,
+    })
     const url = new URL(await storage.url('private/report.pdf'), 'http://localhost')
     const expires = Number(url.searchParams.get('expires'))
     const signature = url.searchParams.get('signature')!
@@ -175,7 +187,12 @@ describe('FileSystemStorage URLs', () => {
     expect(storage.urls.verify({ method: 'GET', name: 'private/report.pdf', expires }, signature)).toBe('ok')
     expect(storage.urls.verify({ method: 'GET', name: 'private/other.pdf', expires }, signature)).toBe('bad-signature')
     expect(storage.urls.verify({ method: 'GET', name: 'private/report.pdf', expires: expires + 1 }, signature)).toBe('bad-signature')
-    expect(storage.urls.verify({ method: 'GET', name: 'private/report.pdf', expires }, signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A'))).toBe('bad-signature')
+    expect(
+      storage.urls.verify(
+        { method: 'GET', name: 'private/report.pdf', expires },
+        signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A'),
+      ),
+    ).toBe('bad-signature')
     expect(storage.urls.verify({ method: 'GET', name: 'private/report.pdf', expires }, signature, (expires + 1) * 1000)).toBe('expired')
     const other = new FileSystemStorage({ location: tempDir(), querystringAuth: true, secret: 'another-secret' })
     expect(other.urls.verify({ method: 'GET', name: 'private/report.pdf', expires }, signature)).toBe('bad-signature')
@@ -258,8 +275,10 @@ describe('FileSystemStorage listings and links', () => {
 describe('FileSystemStorage signing arguments', () => {
   it('an expiry or maxSize that could never verify is refused when signing', async () => {
     const storage = new FileSystemStorage({ location: tempDir(), querystringAuth: true, secret: 's' })
-    for (const expire of [1.5, -1, Number.NaN]) await expect(storage.url('x.txt', { expire }), String(expire)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
-    for (const maxSize of [10.5, -1, 2 ** 60]) await expect(storage.signedUploadUrl('x.txt', { maxSize }), String(maxSize)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+    for (const expire of [1.5, -1, Number.NaN])
+      await expect(storage.url('x.txt', { expire }), String(expire)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+    for (const maxSize of [10.5, -1, 2 ** 60])
+      await expect(storage.signedUploadUrl('x.txt', { maxSize }), String(maxSize)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
     expect(() => new FileSystemStorage({ querystringAuth: true, secret: 's', querystringExpire: 0.5 })).toThrow(/querystringExpire/)
   })
 })

@@ -22,7 +22,9 @@ describe('createCloudFrontSigner', () => {
 
   it('appends Expires, Signature and Key-Pair-Id in that order (case 62 layout)', () => {
     const signed = signer('https://mock.cloudfront.net/file.txt', new Date(3600 * 1000))
-    expect(signed).toMatch(/^https:\/\/mock\.cloudfront\.net\/file\.txt\?Expires=3600&Signature=[A-Za-z0-9~_-]+&Key-Pair-Id=K2JCJMDEHXQW5F$/)
+    expect(signed).toMatch(
+      /^https:\/\/mock\.cloudfront\.net\/file\.txt\?Expires=3600&Signature=[A-Za-z0-9~_-]+&Key-Pair-Id=K2JCJMDEHXQW5F$/,
+    )
     expect(parse(signed).signature).not.toMatch(/[+=/]/)
   })
 
@@ -37,7 +39,7 @@ describe('createCloudFrontSigner', () => {
     for (const [url, when] of [
       ['https://d111111abcdef8.cloudfront.net/media/x%20y.txt', new Date('2030-01-02T03:04:05.999Z')],
       ['https://cdn.example.com/a.mp4?version=10&a+b=c%26d', new Date(1_700_000_000_000)],
-      ['http://c/~!*()\'%40.file', new Date(1000)],
+      ["http://c/~!*()'%40.file", new Date(1000)],
     ] as const) {
       const signed = parse(signer(url, when))
       const epoch = Math.floor(when.getTime() / 1000)
@@ -56,7 +58,8 @@ describe('createCloudFrontSigner', () => {
   it('truncates the expiry to whole seconds, and escapes non-ASCII in the policy as Python does', () => {
     expect(parse(signer('https://c/x', new Date(3600_999))).expires).toBe(3600)
     expect(cannedPolicy('https://ü.example/日', 1)).toBe(
-      '{"Statement":[{"Resource":"https://\\u00fc.example/\\u65e5","Condition":{"DateLessThan":{"AWS:EpochTime":1}}}]}')
+      '{"Statement":[{"Resource":"https://\\u00fc.example/\\u65e5","Condition":{"DateLessThan":{"AWS:EpochTime":1}}}]}',
+    )
   })
 
   it('accepts a Buffer and a PKCS#8 PEM', () => {

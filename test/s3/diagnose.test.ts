@@ -6,8 +6,15 @@ import { PassThrough, Readable } from 'node:stream'
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
-  DeleteObjectCommand, GetBucketCorsCommand, GetBucketOwnershipControlsCommand, GetPublicAccessBlockCommand,
-  HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  DeleteObjectCommand,
+  GetBucketCorsCommand,
+  GetBucketOwnershipControlsCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { S3Storage, type S3StorageOptions } from '../../src/backends/s3/index.js'
 import { diagnoseS3 } from '../../src/backends/s3/diagnose.js'
@@ -27,11 +34,17 @@ const s3 = mockClient(client)
 
 /** A storage on `test-bucket` under `media`, using the mocked client. */
 const make = (options: S3StorageOptions = {}) =>
-  new S3Storage({ bucketName: 'test-bucket', location: 'media', regionName: 'us-east-1', endpointUrl: LOCAL, fileOverwrite: true, client, ...options }, {})
+  new S3Storage(
+    { bucketName: 'test-bucket', location: 'media', regionName: 'us-east-1', endpointUrl: LOCAL, fileOverwrite: true, client, ...options },
+    {},
+  )
 
 /** An S3 service error as the SDK throws it, optionally with the raw response's headers. */
 const s3Error = (name: string, status: number, headers?: Record<string, string>) =>
-  Object.assign(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: `${name} message` }), headers ? { $response: { statusCode: status, headers } } : {})
+  Object.assign(
+    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: `${name} message` }),
+    headers ? { $response: { statusCode: status, headers } } : {},
+  )
 
 /** The checks of `storage.diagnose()`, by name. */
 async function run(storage: { diagnose(): AsyncIterable<Check> }): Promise<Record<string, Check>> {
@@ -49,8 +62,12 @@ beforeEach(() => {
   s3.reset()
   s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' })
   s3.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } })
-  s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } })
-  s3.on(GetBucketCorsCommand).resolves({ CORSRules: [{ AllowedMethods: ['PUT', 'POST', 'GET'], AllowedOrigins: ['https://app.example.com'], AllowedHeaders: ['*'] }] })
+  s3.on(GetPublicAccessBlockCommand).resolves({
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+  })
+  s3.on(GetBucketCorsCommand).resolves({
+    CORSRules: [{ AllowedMethods: ['PUT', 'POST', 'GET'], AllowedOrigins: ['https://app.example.com'], AllowedHeaders: ['*'] }],
+  })
   s3.on(PutObjectCommand).resolves({ ETag: '"e"' })
   s3.on(DeleteObjectCommand).resolves({})
   fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(probeBody()))
@@ -68,7 +85,13 @@ describe('credentials', () => {
   })
 
   it('none: fails with the ways to provide them and skips the rest', async () => {
-    const missing = new S3Client({ region: 'us-east-1', endpoint: LOCAL, credentials: async () => { throw new Error('Could not load credentials from any providers') } })
+    const missing = new S3Client({
+      region: 'us-east-1',
+      endpoint: LOCAL,
+      credentials: async () => {
+        throw new Error('Could not load credentials from any providers')
+      },
+    })
     const lines = await run(make({ client: missing }))
     expect(lines.credentials!.detail).toMatch(/AWS_ACCESS_KEY_ID.*AWS_PROFILE.*IAM role/)
     expect(statuses(lines)).toEqual({ credentials: 'fail', s3: 'skip' })
@@ -78,7 +101,15 @@ describe('credentials', () => {
 describe('bucket and region', () => {
   it('everything right: one ok line per check, the probe object deleted', async () => {
     const lines = await run(make())
-    expect(statuses(lines)).toEqual({ credentials: 'ok', bucket: 'ok', clock: 'skip', 'object ownership': 'ok', 'public access block': 'ok', cors: 'ok', 'presigned GET': 'ok' })
+    expect(statuses(lines)).toEqual({
+      credentials: 'ok',
+      bucket: 'ok',
+      clock: 'skip',
+      'object ownership': 'ok',
+      'public access block': 'ok',
+      cors: 'ok',
+      'presigned GET': 'ok',
+    })
     expect(lines.bucket!.detail).toContain("region 'us-east-1'")
     expect(lines['object ownership']!.detail).toContain('no ACL header is sent; the bucket decides')
     const key = s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key!
@@ -90,21 +121,28 @@ describe('bucket and region', () => {
   it('404: fails naming the bucket and the setting', async () => {
     s3.on(HeadBucketCommand).rejects(s3Error('NotFound', 404))
     const lines = await run(make())
-    expect(lines.bucket).toMatchObject({ status: 'fail', detail: expect.stringMatching(/bucket 'test-bucket' does not exist .*AWS_STORAGE_BUCKET_NAME/) })
+    expect(lines.bucket).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/bucket 'test-bucket' does not exist .*AWS_STORAGE_BUCKET_NAME/),
+    })
     expect(lines.s3!.status).toBe('skip')
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0)
   })
 
   it('301: fails naming the bucket’s real region and AWS_S3_REGION_NAME', async () => {
     s3.on(HeadBucketCommand).rejects(s3Error('UnknownError', 301, { 'x-amz-bucket-region': 'eu-west-3' }))
-    const detail = "bucket 'test-bucket' is in region 'eu-west-3', not 'us-east-1' (HTTP 301): set regionName: 'eu-west-3' (AWS_S3_REGION_NAME=eu-west-3)."
+    const detail =
+      "bucket 'test-bucket' is in region 'eu-west-3', not 'us-east-1' (HTTP 301): set regionName: 'eu-west-3' (AWS_S3_REGION_NAME=eu-west-3)."
     expect((await run(make())).bucket).toEqual({ status: 'fail', name: 'bucket', detail })
   })
 
   it('403 on HeadBucket and on listing: fails naming s3:ListBucket', async () => {
     s3.on(HeadBucketCommand).rejects(s3Error('Forbidden', 403))
     s3.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403))
-    expect((await run(make())).bucket).toMatchObject({ status: 'fail', detail: expect.stringContaining('s3:ListBucket on arn:aws:s3:::test-bucket') })
+    expect((await run(make())).bucket).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('s3:ListBucket on arn:aws:s3:::test-bucket'),
+    })
   })
 
   it('403 on HeadBucket only (s3:ListBucket limited to the location): ok through a listing under it', async () => {
@@ -126,7 +164,9 @@ describe('bucket and region', () => {
 
 describe('ACL settings against the bucket', () => {
   it('defaultAcl on a bucket with ACLs disabled (BucketOwnerEnforced) fails', async () => {
-    const detail = expect.stringMatching(/ACLs are disabled on this bucket.*AccessControlListNotSupported.*unset defaultAcl \/ AWS_DEFAULT_ACL/i)
+    const detail = expect.stringMatching(
+      /ACLs are disabled on this bucket.*AccessControlListNotSupported.*unset defaultAcl \/ AWS_DEFAULT_ACL/i,
+    )
     expect((await run(make({ defaultAcl: 'private' })))['object ownership']).toMatchObject({ status: 'fail', detail })
   })
 
@@ -142,7 +182,10 @@ describe('ACL settings against the bucket', () => {
     s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { IgnorePublicAcls: true } })
     expect((await run(make({ defaultAcl: 'public-read' })))['public access block']!.detail).toMatch(/IgnorePublicAcls on/)
     s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: {} })
-    expect(statuses(await run(make({ defaultAcl: 'public-read' })))).toMatchObject({ 'object ownership': 'ok', 'public access block': 'ok' })
+    expect(statuses(await run(make({ defaultAcl: 'public-read' })))).toMatchObject({
+      'object ownership': 'ok',
+      'public access block': 'ok',
+    })
   })
 
   it.each([501, 405])('a server answering %i for ownership controls and the public access block: skip, not fail', async (status) => {
@@ -166,7 +209,10 @@ describe('ACL settings against the bucket', () => {
 
   it('403 on reading the settings: skipped, naming the action', async () => {
     s3.on(GetPublicAccessBlockCommand).rejects(s3Error('AccessDenied', 403))
-    expect((await run(make()))['public access block']).toMatchObject({ status: 'skip', detail: expect.stringContaining('s3:GetBucketPublicAccessBlock') })
+    expect((await run(make()))['public access block']).toMatchObject({
+      status: 'skip',
+      detail: expect.stringContaining('s3:GetBucketPublicAccessBlock'),
+    })
   })
 })
 
@@ -198,7 +244,10 @@ describe('GET of url() of a probe object', () => {
 
   it('unsigned URLs of objects that are not public fail pointing at querystringAuth', async () => {
     fetchSpy.mockImplementation(async () => new Response('<Error><Code>AccessDenied</Code></Error>', { status: 403 }))
-    expect((await run(make({ querystringAuth: false })))['public URL']).toMatchObject({ status: 'fail', detail: expect.stringContaining('AWS_QUERYSTRING_AUTH=true') })
+    expect((await run(make({ querystringAuth: false })))['public URL']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('AWS_QUERYSTRING_AUTH=true'),
+    })
   })
 
   it('different bytes fail; a probe that cannot be deleted is reported; a fetch error never skips the delete', async () => {
@@ -208,7 +257,9 @@ describe('GET of url() of a probe object', () => {
     expect(statuses(lines)).toMatchObject({ 'presigned GET': 'fail', 'probe cleanup': 'fail' })
     expect(lines['probe cleanup']!.detail).toMatch(/'media\/\.node-storages-doctor\/.*s3:DeleteObject/)
     s3.on(DeleteObjectCommand).resolves({})
-    fetchSpy.mockImplementation(async () => { throw new TypeError('fetch failed') })
+    fetchSpy.mockImplementation(async () => {
+      throw new TypeError('fetch failed')
+    })
     lines = await run(make())
     expect(lines['presigned GET']).toMatchObject({ status: 'fail', detail: expect.stringContaining('fetch failed') })
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(2)
@@ -223,7 +274,14 @@ function answering(skewMs: number, head: { status: number; headers?: Record<stri
     const headers = { date, 'content-length': '0', ...(request.method === 'HEAD' ? head.headers : {}) }
     return { response: { statusCode: status, reason: '', headers, body: Readable.from([]) } }
   }
-  return new S3Client({ region: 'us-east-1', endpoint: LOCAL, forcePathStyle: true, credentials, maxAttempts: 1, requestHandler: { handle } as never })
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: LOCAL,
+    forcePathStyle: true,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: { handle } as never,
+  })
 }
 
 describe('clock skew and the region header, from the raw response', () => {
@@ -248,8 +306,14 @@ describe('node-storages doctor against s3rver (through the SigV4-verifying proxy
   afterAll(() => direct.destroy())
 
   const envFor = (endpoint: string, secret: string = S3RVER_CREDENTIALS.secretAccessKey) => ({
-    USE_S3_STORAGE: 'true', AWS_STORAGE_BUCKET_NAME: Bucket, AWS_S3_ENDPOINT_URL: endpoint, AWS_S3_REGION_NAME: 'us-east-1', AWS_S3_CONDITIONAL_WRITES: 'false',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: secret, AWS_LOCATION: `doctor-${randomUUID()}`,
+    USE_S3_STORAGE: 'true',
+    AWS_STORAGE_BUCKET_NAME: Bucket,
+    AWS_S3_ENDPOINT_URL: endpoint,
+    AWS_S3_REGION_NAME: 'us-east-1',
+    AWS_S3_CONDITIONAL_WRITES: 'false',
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secret,
+    AWS_LOCATION: `doctor-${randomUUID()}`,
   })
   async function doctor(env: Record<string, string>): Promise<{ code: number; text: string }> {
     vi.restoreAllMocks() // the real fetch
@@ -290,7 +354,11 @@ describe('node-storages doctor against s3rver (through the SigV4-verifying proxy
 
   it('never prints the secret key', async () => {
     const secret = ['verifying', 'proxy', randomUUID()].join('-')
-    const proxy = await startVerifyingProxy({ target: provided.endpoint, credentials: [{ accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: secret }], record: false })
+    const proxy = await startVerifyingProxy({
+      target: provided.endpoint,
+      credentials: [{ accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: secret }],
+      record: false,
+    })
     const { code, text } = await doctor(envFor(proxy.endpoint, secret)).finally(() => proxy.stop())
     expect(code, text).toBe(0)
     expect(text).not.toContain(secret)

@@ -3,9 +3,18 @@
 // ListMultipartUploads and AbortMultipartUpload, which s3rver does not implement).
 import { randomUUID } from 'node:crypto'
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
-  ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -66,7 +75,8 @@ describe('s3rver through the verifying proxy', () => {
 
   it('refuses an unknown access key and an unsigned request', async () => {
     await expect(unknownKey.send(new GetObjectCommand({ Bucket, Key: otherKey }))).rejects.toMatchObject({
-      name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 },
+      name: 'InvalidAccessKeyId',
+      $metadata: { httpStatusCode: 403 },
     })
     expect(await outcome(await fetch(`${s3.proxyEndpoint}/${Bucket}/${otherKey}`))).toEqual({ status: 403, code: 'AccessDenied' })
     // s3rver alone serves it: that is why the proxy exists
@@ -76,7 +86,11 @@ describe('s3rver through the verifying proxy', () => {
   it('answers CORS preflights (directly on s3rver) for browser uploads', async () => {
     const res = await fetch(`${s3.endpoint}/${Bucket}/${prefix}upload.bin`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type,x-amz-acl' },
+      headers: {
+        Origin: 'http://app.example',
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'content-type,x-amz-acl',
+      },
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('access-control-allow-origin')).toMatch(/^(\*|http:\/\/app\.example)$/)
@@ -176,15 +190,26 @@ describe('recording proxy', () => {
   it('records the headers sent, such as x-amz-acl and if-none-match', async () => {
     own.proxy.clear()
     const Key = `${prefix}recorded.txt.gz`
-    await own.client.send(new PutObjectCommand({
-      Bucket, Key, Body: 'zz', ACL: 'private', ContentType: 'text/plain', ContentEncoding: 'gzip', IfNoneMatch: '*',
-    }))
+    await own.client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key,
+        Body: 'zz',
+        ACL: 'private',
+        ContentType: 'text/plain',
+        ContentEncoding: 'gzip',
+        IfNoneMatch: '*',
+      }),
+    )
     expect(own.proxy.requests).toHaveLength(1)
     const [put] = own.proxy.requests
     expect(put).toMatchObject({ method: 'PUT', auth: 'header', accessKeyId: 'S3RVER', status: 200 })
     expect(decodeURIComponent(put.path)).toBe(`/${Bucket}/${Key}`)
     expect(put.headers).toMatchObject({
-      'x-amz-acl': 'private', 'content-type': 'text/plain', 'content-encoding': 'gzip', 'if-none-match': '*',
+      'x-amz-acl': 'private',
+      'content-type': 'text/plain',
+      'content-encoding': 'gzip',
+      'if-none-match': '*',
     })
     expect(put.rejected).toBeUndefined()
   })
@@ -198,7 +223,9 @@ describe('recording proxy', () => {
       return next(args)
     }
     tampering.middlewareStack.addRelativeTo(tamperBody as never, {
-      relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tamperBody',
+      relation: 'after',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'tamperBody',
     })
     const put = tampering.send(new PutObjectCommand({ Bucket, Key, Body: 'good' }))
     await expect(put).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } })
@@ -221,9 +248,14 @@ describe('streaming and multipart uploads through the recording proxy', () => {
       // The SDK's default checksum settings send stream bodies aws-chunked (STREAMING-*).
       const { requestChecksumCalculation: _r, responseChecksumValidation: _v, ...defaults } = s3ClientConfig(proxy.endpoint)
       const chunkedPut = (secretAccessKey: string) =>
-        new S3Client({ ...defaults, credentials: { accessKeyId: 'S3RVER', secretAccessKey } }).send(new PutObjectCommand({
-          Bucket, Key: `${prefix}chunked`, Body: Readable.from([Buffer.from('abc'), Buffer.from('def')]), ContentLength: 6,
-        }))
+        new S3Client({ ...defaults, credentials: { accessKeyId: 'S3RVER', secretAccessKey } }).send(
+          new PutObjectCommand({
+            Bucket,
+            Key: `${prefix}chunked`,
+            Body: Readable.from([Buffer.from('abc'), Buffer.from('def')]),
+            ContentLength: 6,
+          }),
+        )
       await chunkedPut(S3RVER_CREDENTIALS.secretAccessKey)
       expect(proxy.requests.at(-1)?.headers['x-amz-content-sha256']).toMatch(/^STREAMING-/)
       expect(proxy.requests.at(-1)?.status).toBe(200)
@@ -259,7 +291,9 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     const Key = `${mp}direct.bin`
     const { UploadId } = await direct.send(new CreateMultipartUploadCommand({ Bucket, Key }))
     await expect(direct.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } })
-    await expect(direct.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 405 } })
+    await expect(direct.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 405 },
+    })
   })
 
   it('lists an upload created through it, aborts it (204, not forwarded), then lists none and refuses its parts', async () => {
@@ -288,9 +322,12 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
 
     await expect(part(Key, UploadId)).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } })
     await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
-      name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 },
+      name: 'NoSuchUpload',
+      $metadata: { httpStatusCode: 404 },
     })
-    const complete = own.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } }))
+    const complete = own.client.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } }),
+    )
     await expect(complete).rejects.toMatchObject({ name: 'NoSuchUpload' })
     await expect(direct.send(new HeadObjectCommand({ Bucket, Key }))).rejects.toMatchObject({ name: 'NotFound' })
   })
@@ -300,20 +337,32 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     const UploadId = await create(Key)
     expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
     const { ETag } = await part(Key, UploadId, 'the only part')
-    await own.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }))
+    await own.client.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }),
+    )
     expect(await list()).toEqual([])
     expect(own.proxy.multipartUploads().find((u) => u.uploadId === UploadId)?.state).toBe('completed')
     expect(await (await direct.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString()).toBe('the only part')
-    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    })
   })
 
   it('lists several uploads by key, then oldest first; an abort must name the right key', async () => {
     const [b1, a, b2] = [await create(`${mp}b`), await create(`${mp}a`, 'STANDARD_IA'), await create(`${mp}b`)]
     expect((await list()).map((u) => [u.Key, u.UploadId, u.StorageClass])).toEqual([
-      [`${mp}a`, a, 'STANDARD_IA'], [`${mp}b`, b1, 'STANDARD'], [`${mp}b`, b2, 'STANDARD'],
+      [`${mp}a`, a, 'STANDARD_IA'],
+      [`${mp}b`, b1, 'STANDARD'],
+      [`${mp}b`, b2, 'STANDARD'],
     ])
-    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key: `${mp}a`, UploadId: b1 }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
-    for (const [Key, UploadId] of [[`${mp}a`, a], [`${mp}b`, b1], [`${mp}b`, b2]])
+    await expect(own.client.send(new AbortMultipartUploadCommand({ Bucket, Key: `${mp}a`, UploadId: b1 }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    })
+    for (const [Key, UploadId] of [
+      [`${mp}a`, a],
+      [`${mp}b`, b1],
+      [`${mp}b`, b2],
+    ])
       await own.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
     expect(await list()).toEqual([])
   })
@@ -323,7 +372,9 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     const UploadId = await create(Key)
     const wrong = new S3Client(s3ClientConfig(own.proxy.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' }))
     try {
-      await expect(wrong.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
+      await expect(wrong.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+        name: 'SignatureDoesNotMatch',
+      })
       await expect(wrong.send(new ListMultipartUploadsCommand({ Bucket }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' })
     } finally {
       wrong.destroy()
@@ -332,7 +383,8 @@ describe('multipart uploads: the proxy keeps a ledger and answers ListMultipartU
     expect((await list()).map((u) => u.UploadId)).toEqual([UploadId])
 
     await expect(own.client.send(new ListMultipartUploadsCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject({
-      name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 },
+      name: 'NoSuchBucket',
+      $metadata: { httpStatusCode: 404 },
     })
     await expect(own.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: mp, Delimiter: '/' }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 501 },
@@ -400,20 +452,29 @@ describe('verifySigV4 against the examples in the AWS S3 documentation', () => {
 
   it('accepts the documented Authorization-header GET, and not a changed one', () => {
     const headersDistinct = {
-      host, range: ['bytes=0-9'], 'x-amz-date': ['20130524T000000Z'],
+      host,
+      range: ['bytes=0-9'],
+      'x-amz-date': ['20130524T000000Z'],
       'x-amz-content-sha256': ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
-      authorization: [`AWS4-HMAC-SHA256 Credential=${EXAMPLE_KEY_ID}/20130524/us-east-1/s3/aws4_request,` +
-        'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,' +
-        'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41'],
+      authorization: [
+        `AWS4-HMAC-SHA256 Credential=${EXAMPLE_KEY_ID}/20130524/us-east-1/s3/aws4_request,` +
+          'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,' +
+          'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+      ],
     }
     expect(verifySigV4({ method: 'GET', url: '/test.txt', headersDistinct }, opts, at)).toMatchObject({ ok: true, auth: 'header' })
     const otherRange = { ...headersDistinct, range: ['bytes=0-10'] }
-    expect(verifySigV4({ method: 'GET', url: '/test.txt', headersDistinct: otherRange }, opts, at)).toMatchObject({ code: 'SignatureDoesNotMatch' })
-    expect(verifySigV4({ method: 'GET', url: '/test.txt', headersDistinct }, opts, at + 16 * 60_000)).toMatchObject({ code: 'RequestTimeTooSkewed' })
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headersDistinct: otherRange }, opts, at)).toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    })
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headersDistinct }, opts, at + 16 * 60_000)).toMatchObject({
+      code: 'RequestTimeTooSkewed',
+    })
   })
 
   it('accepts the documented presigned URL until it expires', () => {
-    const url = '/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+    const url =
+      '/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
       `&X-Amz-Credential=${EXAMPLE_KEY_ID}%2F20130524%2Fus-east-1%2Fs3%2Faws4_request` +
       '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host' +
       '&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404'

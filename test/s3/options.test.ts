@@ -91,12 +91,24 @@ describe('configuration (cases 100-105, 15)', () => {
 
   it('case 100: credentials come from options, then AWS_S3_* then AWS_* variables, empty values skipped', async () => {
     const keyOf = async (s: S3Storage) => new URL(await s.url('x')).searchParams.get('X-Amz-Credential')!.split('/')[0]
-    expect(await keyOf(make({}, { AWS_S3_ACCESS_KEY_ID: 's3', AWS_S3_SECRET_ACCESS_KEY: 'x', AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'y' }))).toBe('s3')
+    expect(
+      await keyOf(
+        make({}, { AWS_S3_ACCESS_KEY_ID: 's3', AWS_S3_SECRET_ACCESS_KEY: 'x', AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'y' }),
+      ),
+    ).toBe('s3')
     expect(await keyOf(make({}, { AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'y' }))).toBe('plain')
-    expect(await keyOf(make({}, { AWS_S3_ACCESS_KEY_ID: '', AWS_S3_SECRET_ACCESS_KEY: '', AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'y' }))).toBe('plain')
-    expect(await keyOf(make({ accessKey: 'opt', secretKey: 'z' }, { AWS_S3_ACCESS_KEY_ID: 's3', AWS_S3_SECRET_ACCESS_KEY: 'x' }))).toBe('opt')
+    expect(
+      await keyOf(
+        make({}, { AWS_S3_ACCESS_KEY_ID: '', AWS_S3_SECRET_ACCESS_KEY: '', AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'y' }),
+      ),
+    ).toBe('plain')
+    expect(await keyOf(make({ accessKey: 'opt', secretKey: 'z' }, { AWS_S3_ACCESS_KEY_ID: 's3', AWS_S3_SECRET_ACCESS_KEY: 'x' }))).toBe(
+      'opt',
+    )
     // the secret that signed is the one paired with the key
-    expect(checkSigned(await make({}, { AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'the-secret' }).url('x'), 'the-secret', 'plain')).toMatchObject({ ok: true })
+    expect(
+      checkSigned(await make({}, { AWS_ACCESS_KEY_ID: 'plain', AWS_SECRET_ACCESS_KEY: 'the-secret' }).url('x'), 'the-secret', 'plain'),
+    ).toMatchObject({ ok: true })
   })
 
   it('case 101: AWS_SESSION_TOKEN, else AWS_SECURITY_TOKEN, is the session token; a profile goes to the client', async () => {
@@ -130,20 +142,45 @@ describe('configuration (cases 100-105, 15)', () => {
 
   it('defaults follow django-storages except fileOverwrite (false)', () => {
     const r = resolveS3Options({ bucketName: 'b' }, {})
-    expect(r).toMatchObject({ location: '', fileOverwrite: false, querystringAuth: true, querystringExpire: 3600, urlProtocol: 'https:', gzip: false, useSsl: true, addressingStyle: 'auto' })
-    expect(r.gzipContentTypes).toEqual(['text/css', 'text/javascript', 'application/javascript', 'application/x-javascript', 'image/svg+xml'])
+    expect(r).toMatchObject({
+      location: '',
+      fileOverwrite: false,
+      querystringAuth: true,
+      querystringExpire: 3600,
+      urlProtocol: 'https:',
+      gzip: false,
+      useSsl: true,
+      addressingStyle: 'auto',
+    })
+    expect(r.gzipContentTypes).toEqual([
+      'text/css',
+      'text/javascript',
+      'application/javascript',
+      'application/x-javascript',
+      'image/svg+xml',
+    ])
     expect(r.defaultAcl).toBeUndefined()
     expect(r.transferConfig).toEqual({ partSize: 8 * 1024 * 1024, queueSize: 4, multipartThreshold: 8 * 1024 * 1024 })
   })
 
   it('custom endpoints default to path style and WHEN_REQUIRED checksums; AWS keeps the SDK defaults', () => {
     const custom = clientConfig(resolveS3Options({ bucketName: 'b', endpointUrl: 'http://127.0.0.1:9000' }, {}))
-    expect(custom).toMatchObject({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
+    expect(custom).toMatchObject({
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    })
     const aws = clientConfig(resolveS3Options({ bucketName: 'b', regionName: 'eu-west-3' }, {}))
     expect(aws).toMatchObject({ region: 'eu-west-3', forcePathStyle: false })
     expect(aws.requestChecksumCalculation).toBeUndefined()
-    expect(clientConfig(resolveS3Options({ bucketName: 'b', endpointUrl: 'http://h', requestChecksumCalculation: 'WHEN_SUPPORTED' }, {})).requestChecksumCalculation).toBe('WHEN_SUPPORTED')
-    expect(clientConfig(resolveS3Options({ bucketName: 'b', addressingStyle: 'virtual', endpointUrl: 'http://h' }, {})).forcePathStyle).toBe(false)
+    expect(
+      clientConfig(resolveS3Options({ bucketName: 'b', endpointUrl: 'http://h', requestChecksumCalculation: 'WHEN_SUPPORTED' }, {}))
+        .requestChecksumCalculation,
+    ).toBe('WHEN_SUPPORTED')
+    expect(
+      clientConfig(resolveS3Options({ bucketName: 'b', addressingStyle: 'virtual', endpointUrl: 'http://h' }, {})).forcePathStyle,
+    ).toBe(false)
   })
 
   it('proxies are refused with the fix; maxMemorySize and fileNameCharset are accepted', () => {
@@ -170,7 +207,11 @@ describe('configuration (cases 100-105, 15)', () => {
   })
 
   it('createStorage() builds S3 from the environment (USE_S3_STORAGE) without loading the SDK', () => {
-    const storage = createStorage(undefined, { USE_S3_STORAGE: 'true', AWS_STORAGE_BUCKET_NAME: 'env-bucket', AWS_S3_REGION_NAME: 'eu-west-3' })
+    const storage = createStorage(undefined, {
+      USE_S3_STORAGE: 'true',
+      AWS_STORAGE_BUCKET_NAME: 'env-bucket',
+      AWS_S3_REGION_NAME: 'eu-west-3',
+    })
     expect(storage).toBeInstanceOf(S3Storage)
     expect((storage as S3Storage).regionName).toBe('eu-west-3')
   })
@@ -237,7 +278,9 @@ describe('url() with a custom domain (cases 52-64)', () => {
   })
 
   it("case 55: filepath_to_uri leaves ~!*()' literal", async () => {
-    expect(await make({ customDomain: 'c' }).url("~!*()'@#$%^&*abc`+ =.file")).toBe("https://c/~!*()'%40%23%24%25%5E%26*abc%60%2B%20%3D.file")
+    expect(await make({ customDomain: 'c' }).url("~!*()'@#$%^&*abc`+ =.file")).toBe(
+      "https://c/~!*()'%40%23%24%25%5E%26*abc%60%2B%20%3D.file",
+    )
   })
 
   it('case 56: +, ?, #, ;, :, and % are escaped, never double-decoded', async () => {
@@ -250,12 +293,18 @@ describe('url() with a custom domain (cases 52-64)', () => {
   })
 
   it('case 57: parameters are form-encoded in order', async () => {
-    expect(await make({ customDomain: 'c' }).url('f.mp4', { parameters: { version: 10, 'a b': 'c&d' } })).toBe('https://c/f.mp4?version=10&a+b=c%26d')
+    expect(await make({ customDomain: 'c' }).url('f.mp4', { parameters: { version: 10, 'a b': 'c&d' } })).toBe(
+      'https://c/f.mp4?version=10&a+b=c%26d',
+    )
   })
 
   it('case 58/59: the location and a path in the domain come before the name', async () => {
-    expect(await make({ customDomain: 'cdn.example.com', location: 'media' }).url('x y.txt')).toBe('https://cdn.example.com/media/x%20y.txt')
-    expect(await make({ customDomain: 'c.example.com/prefix', location: 'media' }).url('a b')).toBe('https://c.example.com/prefix/media/a%20b')
+    expect(await make({ customDomain: 'cdn.example.com', location: 'media' }).url('x y.txt')).toBe(
+      'https://cdn.example.com/media/x%20y.txt',
+    )
+    expect(await make({ customDomain: 'c.example.com/prefix', location: 'media' }).url('a b')).toBe(
+      'https://c.example.com/prefix/media/a%20b',
+    )
   })
 
   it('case 60: urlProtocol http: is used; empty falls back to https:', async () => {
@@ -271,7 +320,8 @@ describe('url() with a custom domain (cases 52-64)', () => {
   describe('CloudFront (cases 62-64)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
-    const cf = (o: S3StorageOptions = {}) => make({ customDomain: 'mock.cloudfront.net', cloudfrontKeyId: 'test-key', cloudfrontKey: pem, ...o })
+    const cf = (o: S3StorageOptions = {}) =>
+      make({ customDomain: 'mock.cloudfront.net', cloudfrontKeyId: 'test-key', cloudfrontKey: pem, ...o })
 
     /** Splits a signed URL and checks its RSA-SHA1 signature over the canned policy. */
     function verifyCloudFront(url: string) {
@@ -337,7 +387,9 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
   })
 
   it("case 67: S3 paths escape !*()' too", async () => {
-    expect(pathOf(await make({ querystringAuth: false }).url("~!*()'@#$%^&*abc`+ =.file"))).toBe('/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file')
+    expect(pathOf(await make({ querystringAuth: false }).url("~!*()'@#$%^&*abc`+ =.file"))).toBe(
+      '/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file',
+    )
   })
 
   it('case 68/69: GetObject parameters become wire names with RFC 3986 values', async () => {
@@ -345,7 +397,9 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
     expect(await s.url('x.txt', { parameters: { ResponseContentDisposition: 'attachment; filename="x y.txt"' } })).toBe(
       'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-disposition=attachment%3B%20filename%3D%22x%20y.txt%22',
     )
-    expect(new URL(await s.url('x', { parameters: { ResponseContentType: 'text/plain', VersionId: 'abc' } })).search).toBe('?response-content-type=text%2Fplain&versionId=abc')
+    expect(new URL(await s.url('x', { parameters: { ResponseContentType: 'text/plain', VersionId: 'abc' } })).search).toBe(
+      '?response-content-type=text%2Fplain&versionId=abc',
+    )
     const signed = await make(KEYS).url('x', { parameters: { ResponseContentType: 'text/plain' } })
     expect(new URL(signed).searchParams.get('response-content-type')).toBe('text/plain')
     expect(checkSigned(signed)).toMatchObject({ ok: true })
@@ -362,8 +416,12 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
   })
 
   it('case 72: addressing style path or virtual', async () => {
-    expect(await make({ regionName: 'eu-west-1', querystringAuth: false, addressingStyle: 'path' }).url('x y.txt')).toBe('https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt')
-    expect(await make({ regionName: 'eu-west-1', querystringAuth: false, addressingStyle: 'virtual' }).url('x y.txt')).toBe('https://test-bucket.s3.eu-west-1.amazonaws.com/x%20y.txt')
+    expect(await make({ regionName: 'eu-west-1', querystringAuth: false, addressingStyle: 'path' }).url('x y.txt')).toBe(
+      'https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt',
+    )
+    expect(await make({ regionName: 'eu-west-1', querystringAuth: false, addressingStyle: 'virtual' }).url('x y.txt')).toBe(
+      'https://test-bucket.s3.eu-west-1.amazonaws.com/x%20y.txt',
+    )
     expect(await make({ querystringAuth: false, useSsl: false }).url('x')).toBe('http://test-bucket.s3.us-east-1.amazonaws.com/x')
   })
 

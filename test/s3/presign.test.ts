@@ -8,7 +8,12 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
 import { type AwsCredentials, type ChecksumSetting, type PresignMethod, QueryPresigner } from '../../src/backends/s3/presign.js'
 import {
-  type AddressingStyle, defaultEndpointUrl, getObjectQuery, objectLocator, resolveObjectLocation, unsignedUrl,
+  type AddressingStyle,
+  defaultEndpointUrl,
+  getObjectQuery,
+  objectLocator,
+  resolveObjectLocation,
+  unsignedUrl,
 } from '../../src/backends/s3/url.js'
 
 const DATE = new Date('2024-05-06T07:08:09Z')
@@ -36,8 +41,12 @@ function sdkClient(s: Setup): S3Client {
     const endpoint = s.endpointUrl ?? (s.useSsl === false ? defaultEndpointUrl(s.region, false) : undefined)
     const forcePathStyle = s.addressingStyle === 'path' || (s.endpointUrl !== undefined && s.addressingStyle !== 'virtual')
     client = new S3Client({
-      region: s.region, endpoint, forcePathStyle, credentials: s.credentials ?? BASE,
-      requestChecksumCalculation: s.request ?? 'WHEN_REQUIRED', responseChecksumValidation: s.response ?? 'WHEN_REQUIRED',
+      region: s.region,
+      endpoint,
+      forcePathStyle,
+      credentials: s.credentials ?? BASE,
+      requestChecksumCalculation: s.request ?? 'WHEN_REQUIRED',
+      responseChecksumValidation: s.response ?? 'WHEN_REQUIRED',
     })
     clients.set(id, client)
   }
@@ -52,8 +61,10 @@ function ourPresigner(s: Setup): QueryPresigner {
   if (!presigner) {
     const credentials = s.credentials ?? BASE
     presigner = new QueryPresigner({
-      region: s.region, credentials: async () => credentials,
-      requestChecksumCalculation: s.request ?? 'WHEN_REQUIRED', responseChecksumValidation: s.response ?? 'WHEN_REQUIRED',
+      region: s.region,
+      credentials: async () => credentials,
+      requestChecksumCalculation: s.request ?? 'WHEN_REQUIRED',
+      responseChecksumValidation: s.response ?? 'WHEN_REQUIRED',
     })
     presigners.set(id, presigner)
   }
@@ -64,7 +75,11 @@ const COMMANDS = { GET: GetObjectCommand, HEAD: HeadObjectCommand, PUT: PutObjec
 let compared = 0
 
 /** Presign with the SDK and with ours; returns both strings. */
-async function both(s: Setup, key: string, opts: { method?: PresignMethod; params?: Record<string, unknown>; expiresIn?: number; date?: Date } = {}) {
+async function both(
+  s: Setup,
+  key: string,
+  opts: { method?: PresignMethod; params?: Record<string, unknown>; expiresIn?: number; date?: Date } = {},
+) {
   const { method = 'GET', params = {}, expiresIn = 3600, date = DATE } = opts
   const bucket = s.bucket ?? 'test-bucket'
   const Command = COMMANDS[method] as unknown as new (input: object) => GetObjectCommand
@@ -86,16 +101,64 @@ async function mismatches(s: Setup, keys: string[], opts: Parameters<typeof both
 
 const PUNCT = [...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~']
 const KEYS = [
-  ...PUNCT, ...PUNCT.map((c) => `a${c}b.txt`),
+  ...PUNCT,
+  ...PUNCT.map((c) => `a${c}b.txt`),
   ...PUNCT.map((c, i) => c + PUNCT[(i * 5 + 7) % 32] + PUNCT[(i * 11 + 3) % 32] + 'x'),
-  PUNCT.join(''), `all ${PUNCT.join('')} end`, "~!*()'@#$%^&*abc`+ =.file",
-  'é.txt', 'ãlöhâ.jpg', 'Ünïcödé/ñandú.png', 'straße', 'ø/å/æ', '日本語.txt', '中文/文件 名.pdf', '한국어.doc',
-  '😀.png', '👍🏽 thumbs.gif', '🇫🇷/flag', '👨‍👩‍👧‍👦 family.txt', 'e\u0301 nfd.txt', 'עברית.txt', 'العربية.txt', 'Ελληνικά',
-  'кириллица/файл.txt', '\u00a0nbsp', 'zero\u200bwidth', '\uFEFFbom', 'mixed 日本 😀 é ~!*.txt',
-  ' ', '  ', ' lead', 'trail ', 'a b', 'a  b', 'tab\there', 'nl\nhere', 'del\u007f',
-  'a/b/c/d/e.txt', 'dir/', 'dir/sub/', '/lead.txt', '//double', 'a//b', 'a/./b', 'a/../b', '../up', './here', '...',
-  'x'.repeat(300), Array.from({ length: 40 }, (_, i) => `d${i}`).join('/'), 'media/uploads/2024/05/report final (v2).pdf',
-  'with%20percent', '%', '%%', 'a+b', 'a=b&c=d', 'q?x#y', 'x.txt', '',
+  PUNCT.join(''),
+  `all ${PUNCT.join('')} end`,
+  "~!*()'@#$%^&*abc`+ =.file",
+  'é.txt',
+  'ãlöhâ.jpg',
+  'Ünïcödé/ñandú.png',
+  'straße',
+  'ø/å/æ',
+  '日本語.txt',
+  '中文/文件 名.pdf',
+  '한국어.doc',
+  '😀.png',
+  '👍🏽 thumbs.gif',
+  '🇫🇷/flag',
+  '👨‍👩‍👧‍👦 family.txt',
+  'e\u0301 nfd.txt',
+  'עברית.txt',
+  'العربية.txt',
+  'Ελληνικά',
+  'кириллица/файл.txt',
+  '\u00a0nbsp',
+  'zero\u200bwidth',
+  '\uFEFFbom',
+  'mixed 日本 😀 é ~!*.txt',
+  ' ',
+  '  ',
+  ' lead',
+  'trail ',
+  'a b',
+  'a  b',
+  'tab\there',
+  'nl\nhere',
+  'del\u007f',
+  'a/b/c/d/e.txt',
+  'dir/',
+  'dir/sub/',
+  '/lead.txt',
+  '//double',
+  'a//b',
+  'a/./b',
+  'a/../b',
+  '../up',
+  './here',
+  '...',
+  'x'.repeat(300),
+  Array.from({ length: 40 }, (_, i) => `d${i}`).join('/'),
+  'media/uploads/2024/05/report final (v2).pdf',
+  'with%20percent',
+  '%',
+  '%%',
+  'a+b',
+  'a=b&c=d',
+  'q?x#y',
+  'x.txt',
+  '',
 ]
 
 const PARAMS: Array<Record<string, unknown>> = [
@@ -107,8 +170,13 @@ const PARAMS: Array<Record<string, unknown>> = [
   { VersionId: '' },
   { VersionId: undefined, ResponseContentLanguage: 'fr-FR' },
   {
-    ResponseCacheControl: 'no-cache, max-age=0', ResponseContentEncoding: 'gzip', ResponseContentLanguage: 'en',
-    ResponseExpires: new Date('2030-01-02T03:04:05.678Z'), PartNumber: 2, RequestPayer: 'requester', ExpectedBucketOwner: '123456789012',
+    ResponseCacheControl: 'no-cache, max-age=0',
+    ResponseContentEncoding: 'gzip',
+    ResponseContentLanguage: 'en',
+    ResponseExpires: new Date('2030-01-02T03:04:05.678Z'),
+    PartNumber: 2,
+    RequestPayer: 'requester',
+    ExpectedBucketOwner: '123456789012',
   },
   { ChecksumMode: 'ENABLED' },
 ]
@@ -122,7 +190,12 @@ describe('presigned URLs are identical to the SDK', () => {
     expect(await mismatches(s, KEYS, { method: 'HEAD', expiresIn: 1 })).toEqual([])
   })
   it('all keys: custom endpoint with port, ap-southeast-2, SDK checksum defaults, 604800 s', async () => {
-    const s = { region: 'ap-southeast-2', endpointUrl: 'http://127.0.0.1:9000', request: 'WHEN_SUPPORTED', response: 'WHEN_SUPPORTED' } as const
+    const s = {
+      region: 'ap-southeast-2',
+      endpointUrl: 'http://127.0.0.1:9000',
+      request: 'WHEN_SUPPORTED',
+      response: 'WHEN_SUPPORTED',
+    } as const
     expect(await mismatches(s, KEYS, { expiresIn: 604800 })).toEqual([])
   })
   it('parameters, GET and HEAD, with and without a token, over three setups', async () => {
@@ -131,27 +204,43 @@ describe('presigned URLs are identical to the SDK', () => {
       { region: 'eu-west-3', credentials: TOKEN, addressingStyle: 'path' },
       { region: 'ap-southeast-2', endpointUrl: 'http://127.0.0.1:9000', credentials: TOKEN },
     ]
-    for (const s of setups) for (const method of ['GET', 'HEAD'] as const) for (const params of PARAMS) {
-      expect(await mismatches(s, ['a b.txt', 'dir/日本.pdf'], { method, params })).toEqual([])
-    }
+    for (const s of setups)
+      for (const method of ['GET', 'HEAD'] as const)
+        for (const params of PARAMS) {
+          expect(await mismatches(s, ['a b.txt', 'dir/日本.pdf'], { method, params })).toEqual([])
+        }
   })
   it('useSsl false, addressing styles and bucket names the SDK keeps out of the host', async () => {
     const buckets = ['test-bucket', 'my.bucket', 'MyBucket', 'a_b', 'ab', 'b'.repeat(63), '192.168.1.1', 'bucket-', 'my--bucket']
-    for (const bucket of buckets) for (const region of ['us-east-1', 'eu-west-3', 'ap-southeast-2']) {
-      for (const s of [{}, { useSsl: false }, { addressingStyle: 'path' as const }, { addressingStyle: 'virtual' as const, useSsl: false }]) {
-        expect(await mismatches({ region, bucket, ...s }, ['a b.txt', '日本/😀'])).toEqual([])
+    for (const bucket of buckets)
+      for (const region of ['us-east-1', 'eu-west-3', 'ap-southeast-2']) {
+        for (const s of [
+          {},
+          { useSsl: false },
+          { addressingStyle: 'path' as const },
+          { addressingStyle: 'virtual' as const, useSsl: false },
+        ]) {
+          expect(await mismatches({ region, bucket, ...s }, ['a b.txt', '日本/😀'])).toEqual([])
+        }
       }
-    }
   })
   it('custom endpoints: ports, base paths, localhost, IPs, virtual style', async () => {
-    const endpoints = ['http://127.0.0.1:9000', 'http://localhost:9000', 'https://minio.example.com:8443/base/',
-      'https://example.com/base', 'http://MINIO.example.com:80', 'https://s3.example.com:443/', 'http://[::1]:9000']
-    for (const endpointUrl of endpoints) for (const bucket of ['test-bucket', 'my.bucket']) {
-      for (const addressingStyle of ['auto', 'path', 'virtual'] as const) {
-        const s = { region: 'eu-west-3', endpointUrl, addressingStyle, bucket }
-        expect(await mismatches(s, ['a b.txt', '/lead', ''])).toEqual([])
+    const endpoints = [
+      'http://127.0.0.1:9000',
+      'http://localhost:9000',
+      'https://minio.example.com:8443/base/',
+      'https://example.com/base',
+      'http://MINIO.example.com:80',
+      'https://s3.example.com:443/',
+      'http://[::1]:9000',
+    ]
+    for (const endpointUrl of endpoints)
+      for (const bucket of ['test-bucket', 'my.bucket']) {
+        for (const addressingStyle of ['auto', 'path', 'virtual'] as const) {
+          const s = { region: 'eu-west-3', endpointUrl, addressingStyle, bucket }
+          expect(await mismatches(s, ['a b.txt', '/lead', ''])).toEqual([])
+        }
       }
-    }
   })
   it('other partitions and aws-global', async () => {
     for (const region of ['cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'us-iso-east-1', 'aws-global']) {
@@ -161,22 +250,30 @@ describe('presigned URLs are identical to the SDK', () => {
   })
   it('every method under every pair of checksum settings, with and without ChecksumMode', async () => {
     const settings = ['WHEN_REQUIRED', 'WHEN_SUPPORTED'] as const
-    for (const request of settings) for (const response of settings) for (const method of ['PUT', 'DELETE', 'HEAD', 'GET'] as const) {
-      const s = { region: 'eu-west-3', request, response, credentials: TOKEN }
-      expect(await mismatches(s, ['up load.bin'], { method })).toEqual([])
-      if (method === 'GET' || method === 'HEAD') {
-        expect(await mismatches(s, ['x'], { method, params: { ChecksumMode: 'ENABLED', VersionId: 'v1' } })).toEqual([])
-      }
-    }
+    for (const request of settings)
+      for (const response of settings)
+        for (const method of ['PUT', 'DELETE', 'HEAD', 'GET'] as const) {
+          const s = { region: 'eu-west-3', request, response, credentials: TOKEN }
+          expect(await mismatches(s, ['up load.bin'], { method })).toEqual([])
+          if (method === 'GET' || method === 'HEAD') {
+            expect(await mismatches(s, ['x'], { method, params: { ChecksumMode: 'ENABLED', VersionId: 'v1' } })).toEqual([])
+          }
+        }
     // What each setting adds, spelled out (the comparison above proves the SDK does the same).
     const query = async (s: Setup, method: PresignMethod) =>
-      (await both(s, 'x', { method })).ours.split('?')[1].split('&').filter((p) => !p.startsWith('X-Amz-')).join('&')
+      (await both(s, 'x', { method })).ours
+        .split('?')[1]
+        .split('&')
+        .filter((p) => !p.startsWith('X-Amz-'))
+        .join('&')
     expect(await query({ region: 'eu-west-3' }, 'PUT')).toBe('x-id=PutObject')
-    expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED' }, 'PUT'))
-      .toBe('x-amz-checksum-crc32=AAAAAA%3D%3D&x-amz-sdk-checksum-algorithm=CRC32&x-id=PutObject')
+    expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED' }, 'PUT')).toBe(
+      'x-amz-checksum-crc32=AAAAAA%3D%3D&x-amz-sdk-checksum-algorithm=CRC32&x-id=PutObject',
+    )
     expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED' }, 'GET')).toBe('x-amz-checksum-crc32=AAAAAA%3D%3D&x-id=GetObject')
-    expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED', response: 'WHEN_SUPPORTED' }, 'GET'))
-      .toBe('x-amz-checksum-mode=ENABLED&x-id=GetObject')
+    expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED', response: 'WHEN_SUPPORTED' }, 'GET')).toBe(
+      'x-amz-checksum-mode=ENABLED&x-id=GetObject',
+    )
     expect(await query({ region: 'eu-west-3', request: 'WHEN_SUPPORTED', response: 'WHEN_SUPPORTED' }, 'HEAD')).toBe('')
   })
   it('compared at least 300 URLs', () => {
@@ -191,11 +288,16 @@ describe('unsigned URLs', () => {
     return kept.length ? `${base}?${kept.join('&')}` : base
   }
   it('equal the SDK presigned URL without its X-Amz-* params and x-id', async () => {
-    for (const s of [{ region: 'us-east-1' }, { region: 'eu-west-3', addressingStyle: 'path' as const }, { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9000' }]) {
-      for (const params of PARAMS.slice(0, 8)) for (const key of KEYS.slice(60, 130)) {
-        const { sdk } = await both(s, key, { params })
-        expect(unsignedUrl({ ...s, bucket: 'test-bucket', key, parameters: params })).toBe(strip(sdk))
-      }
+    for (const s of [
+      { region: 'us-east-1' },
+      { region: 'eu-west-3', addressingStyle: 'path' as const },
+      { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9000' },
+    ]) {
+      for (const params of PARAMS.slice(0, 8))
+        for (const key of KEYS.slice(60, 130)) {
+          const { sdk } = await both(s, key, { params })
+          expect(unsignedUrl({ ...s, bucket: 'test-bucket', key, parameters: params })).toBe(strip(sdk))
+        }
     }
   })
   it('match the research cases 66-69, 71 and 72', () => {
@@ -203,14 +305,19 @@ describe('unsigned URLs', () => {
       unsignedUrl({ bucket: 'test-bucket', region: 'us-east-1', key, ...extra })
     expect(u('a b.txt')).toBe('https://test-bucket.s3.us-east-1.amazonaws.com/a%20b.txt') // 66 (SDK host)
     expect(u("~!*()'@#$%^&*abc`+ =.file")).toBe(
-      'https://test-bucket.s3.us-east-1.amazonaws.com/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file') // 67
+      'https://test-bucket.s3.us-east-1.amazonaws.com/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file',
+    ) // 67
     expect(u('x.txt', { parameters: { ResponseContentDisposition: 'attachment; filename="x y.txt"' } })).toBe(
-      'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-disposition=attachment%3B%20filename%3D%22x%20y.txt%22') // 68
+      'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-disposition=attachment%3B%20filename%3D%22x%20y.txt%22',
+    ) // 68
     expect(u('x.txt', { parameters: { ResponseContentType: 'text/plain', VersionId: 'abc' } })).toBe(
-      'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-type=text%2Fplain&versionId=abc') // 69
+      'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-type=text%2Fplain&versionId=abc',
+    ) // 69
     expect(u('x y.txt', { endpointUrl: 'http://localhost:9000' })).toBe('http://localhost:9000/test-bucket/x%20y.txt') // 71
     expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'path' })).toBe('https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt') // 72
-    expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'virtual' })).toBe('https://test-bucket.s3.eu-west-1.amazonaws.com/x%20y.txt')
+    expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'virtual' })).toBe(
+      'https://test-bucket.s3.eu-west-1.amazonaws.com/x%20y.txt',
+    )
   })
 })
 
@@ -229,7 +336,9 @@ describe('errors', () => {
     await expect(presigner.presign({ ...loc, expiresIn: 0 })).resolves.toContain('X-Amz-Expires=0&')
   })
   it('query keys that would collide with the auth parameters, and other methods, throw', async () => {
-    await expect(presigner.presign({ ...loc, query: { 'X-Amz-Expires': '5' }, expiresIn: 60 })).rejects.toThrow(/'X-Amz-Expires' cannot be presigned/)
+    await expect(presigner.presign({ ...loc, query: { 'X-Amz-Expires': '5' }, expiresIn: 60 })).rejects.toThrow(
+      /'X-Amz-Expires' cannot be presigned/,
+    )
     await expect(presigner.presign({ ...loc, query: { 'a b': '5' }, expiresIn: 60 })).rejects.toThrow(/'a b'/)
     await expect(presigner.presign({ ...loc, method: 'POST' as PresignMethod, expiresIn: 60 })).rejects.toThrow(/'POST'/)
   })
@@ -252,10 +361,17 @@ describe('credentials and the signing key cache', () => {
     let calls = 0
     const issued: AwsCredentials[] = []
     const presigner = new QueryPresigner({
-      region: 'eu-west-3', responseChecksumValidation: 'WHEN_REQUIRED', requestChecksumCalculation: 'WHEN_REQUIRED',
+      region: 'eu-west-3',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
       credentials: async () => {
         calls++
-        const c = { accessKeyId: `AK${calls}`, secretAccessKey: `secret${calls}`, sessionToken: `t${calls}`, expiration: new Date(Date.now() + 10 * 60_000) }
+        const c = {
+          accessKeyId: `AK${calls}`,
+          secretAccessKey: `secret${calls}`,
+          sessionToken: `t${calls}`,
+          expiration: new Date(Date.now() + 10 * 60_000),
+        }
         issued.push(c)
         return c
       },
@@ -279,8 +395,16 @@ describe('credentials and the signing key cache', () => {
   it('without an expiration are loaded once; concurrent calls share one provider call', async () => {
     let calls = 0
     let release: (c: AwsCredentials) => void = () => {}
-    const gate = new Promise<AwsCredentials>((r) => { release = r })
-    const presigner = new QueryPresigner({ region: 'eu-west-3', credentials: () => { calls++; return gate } })
+    const gate = new Promise<AwsCredentials>((r) => {
+      release = r
+    })
+    const presigner = new QueryPresigner({
+      region: 'eu-west-3',
+      credentials: () => {
+        calls++
+        return gate
+      },
+    })
     const pending = Array.from({ length: 20 }, () => presigner.presign({ ...loc, expiresIn: 60, signingDate: DATE }))
     await new Promise((r) => setTimeout(r, 10))
     release(BASE)
@@ -294,7 +418,10 @@ describe('credentials and the signing key cache', () => {
     let calls = 0
     const presigner = new QueryPresigner({
       region: 'eu-west-3',
-      credentials: async () => { if (++calls === 1) throw new Error('no creds'); return BASE },
+      credentials: async () => {
+        if (++calls === 1) throw new Error('no creds')
+        return BASE
+      },
     })
     await expect(presigner.presign({ ...loc, expiresIn: 60 })).rejects.toThrow('no creds')
     await expect(presigner.presign({ ...loc, expiresIn: 60 })).resolves.toContain('AKIDEXAMPLE')
@@ -306,7 +433,9 @@ describe('credentials and the signing key cache', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     let creds: AwsCredentials = BASE
     const presigner = new QueryPresigner({
-      region: 'eu-west-3', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      region: 'eu-west-3',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       credentials: async () => creds,
     })
     const times = ['2024-05-06T23:59:59Z', '2024-05-07T00:00:01Z', '2024-05-06T23:59:58Z', '2024-05-07T12:00:00Z', '2024-05-07T12:00:30Z']
@@ -325,11 +454,21 @@ describe('credentials and the signing key cache', () => {
 
 describe('presigned uploads with signed headers', () => {
   it('match the SDK when Content-Type and other headers are signed (signableHeaders)', async () => {
-    const setups: Setup[] = [{ region: 'eu-west-3' }, { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9000' }, { region: 'ap-southeast-2', credentials: TOKEN }]
+    const setups: Setup[] = [
+      { region: 'eu-west-3' },
+      { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:9000' },
+      { region: 'ap-southeast-2', credentials: TOKEN },
+    ]
     const cases: { params: Record<string, string>; headers: Record<string, string> }[] = [
       { params: { ContentType: 'application/pdf' }, headers: { 'content-type': 'application/pdf' } },
-      { params: { ContentType: 'text/plain; charset=utf-8', CacheControl: 'max-age=60' }, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'max-age=60' } },
-      { params: { ContentType: 'image/png', ContentDisposition: 'attachment; filename="a b.png"' }, headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="a b.png"' } },
+      {
+        params: { ContentType: 'text/plain; charset=utf-8', CacheControl: 'max-age=60' },
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'max-age=60' },
+      },
+      {
+        params: { ContentType: 'image/png', ContentDisposition: 'attachment; filename="a b.png"' },
+        headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="a b.png"' },
+      },
     ]
     let compared = 0
     for (const s of setups) {
@@ -337,7 +476,9 @@ describe('presigned uploads with signed headers', () => {
         for (const key of ['uploads/doc.pdf', 'ü n/i (c).txt']) {
           const bucket = s.bucket ?? 'node-storages-bucket'
           const sdk = await getSignedUrl(sdkClient(s), new PutObjectCommand({ Bucket: bucket, Key: key, ...c.params }), {
-            expiresIn: 600, signingDate: DATE, signableHeaders: new Set(Object.keys(c.headers)),
+            expiresIn: 600,
+            signingDate: DATE,
+            signableHeaders: new Set(Object.keys(c.headers)),
           })
           const loc = resolveObjectLocation({ bucket, key, region: s.region, endpointUrl: s.endpointUrl })
           const ours = await ourPresigner(s).presign({ method: 'PUT', ...loc, expiresIn: 600, signingDate: DATE, headers: c.headers })

@@ -62,7 +62,11 @@ describe('signedUploadUrl on S3 without overwrite', () => {
   })
 
   it('sends no condition with fileOverwrite or with conditionalWrites off', async () => {
-    expect((await storage({ conditionalWrites: true, fileOverwrite: true }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers).toEqual({ 'Content-Type': 'text/plain' })
-    expect((await storage({ conditionalWrites: false }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers).toEqual({ 'Content-Type': 'text/plain' })
+    expect(
+      (await storage({ conditionalWrites: true, fileOverwrite: true }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers,
+    ).toEqual({ 'Content-Type': 'text/plain' })
+    expect((await storage({ conditionalWrites: false }).signedUploadUrl('a.txt', { contentType: 'text/plain' })).headers).toEqual({
+      'Content-Type': 'text/plain',
+    })
   })
 })

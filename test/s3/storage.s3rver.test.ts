@@ -46,7 +46,7 @@ function generated(size: number, onRead?: (produced: number) => void, chunk = 64
     read() {
       if (produced >= size) return this.push(null)
       const n = Math.min(chunk, size - produced)
-      for (let i = 0; i < n; i += 4) block.writeUInt32LE((produced + i) * 2654435761 >>> 0, i)
+      for (let i = 0; i < n; i += 4) block.writeUInt32LE(((produced + i) * 2654435761) >>> 0, i)
       const out = Buffer.from(block.subarray(0, n))
       produced += n
       hash.update(out)
@@ -80,7 +80,11 @@ describe('round trips', () => {
     expect(await s.save('docs/a b ü.txt', 'hello world')).toBe('docs/a b ü.txt')
     expect((await s.read('docs/a b ü.txt')).toString()).toBe('hello world')
     expect((await streamToBuffer(await s.open('docs/a b ü.txt', { start: 6, end: 10 }))).toString()).toBe('world')
-    expect(await s.stat('docs/a b ü.txt')).toMatchObject({ size: 11, contentType: 'text/plain', etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"' })
+    expect(await s.stat('docs/a b ü.txt')).toMatchObject({
+      size: 11,
+      contentType: 'text/plain',
+      etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"',
+    })
     const again = await s.save('docs/a b ü.txt', 'second')
     expect(again).toMatch(/^docs\/a b ü_[A-Za-z0-9]{7}\.txt$/)
     await s.copy('docs/a b ü.txt', 'copy.txt')
@@ -118,8 +122,16 @@ describe('round trips', () => {
     const second = generated(6 * MIB)
     const name = await s.save('big.bin', second.stream) // HEAD finds big.bin: another name
     expect(name).toMatch(/^big_[A-Za-z0-9]{7}\.bin$/)
-    expect(createHash('sha256').update(await s.read('big.bin')).digest('hex')).toBe(first.digest())
-    expect(createHash('sha256').update(await s.read(name)).digest('hex')).toBe(second.digest())
+    expect(
+      createHash('sha256')
+        .update(await s.read('big.bin'))
+        .digest('hex'),
+    ).toBe(first.digest())
+    expect(
+      createHash('sha256')
+        .update(await s.read(name))
+        .digest('hex'),
+    ).toBe(second.digest())
     const all = await direct.send(new (await import('@aws-sdk/client-s3')).ListObjectsV2Command({ Bucket, Prefix: `${s.location}/` }))
     expect(all.Contents!.map((o) => o.Key!.slice(s.location.length + 1)).sort()).toEqual(['big.bin', name].sort())
   })
@@ -134,7 +146,10 @@ describe('presigned URLs from url(), fetched through the verifying proxy', () =>
     expect(ok.status).toBe(200)
     expect(await ok.text()).toBe('secret report')
 
-    const tampered = url.replace(/(X-Amz-Signature=[0-9a-f]{63})([0-9a-f])/, (_, head: string, last: string) => head + (last === '0' ? '1' : '0'))
+    const tampered = url.replace(
+      /(X-Amz-Signature=[0-9a-f]{63})([0-9a-f])/,
+      (_, head: string, last: string) => head + (last === '0' ? '1' : '0'),
+    )
     expect(tampered).not.toBe(url)
     expect(await outcome(await fetch(tampered))).toEqual({ status: 403, code: 'SignatureDoesNotMatch' })
     const otherKey = url.replace('report%201.txt', 'report%202.txt')
@@ -177,8 +192,13 @@ describe('requests as recorded by a proxy', () => {
   it('x-amz-acl is sent when defaultAcl is set (PutObject and CreateMultipartUpload), never otherwise', async () => {
     proxy.clear()
     await storage({ defaultAcl: 'public-read' }, proxy.endpoint).save('acl.txt', 'x')
-    await storage({ defaultAcl: 'public-read', transferConfig: { multipartThreshold: 0 } }, proxy.endpoint).save('acl-big.bin', generated(6 * MIB).stream)
-    const writes = proxy.requests.filter((r) => r.method === 'PUT' && !('partNumber' in r.query) || (r.method === 'POST' && 'uploads' in r.query))
+    await storage({ defaultAcl: 'public-read', transferConfig: { multipartThreshold: 0 } }, proxy.endpoint).save(
+      'acl-big.bin',
+      generated(6 * MIB).stream,
+    )
+    const writes = proxy.requests.filter(
+      (r) => (r.method === 'PUT' && !('partNumber' in r.query)) || (r.method === 'POST' && 'uploads' in r.query),
+    )
     expect(writes.length).toBe(2)
     for (const w of writes) expect(w.headers['x-amz-acl']).toBe('public-read')
 

@@ -6,15 +6,31 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { S3Storage, type S3StorageOptions } from '../../src/backends/s3/index.js'
 import {
-  AccessDeniedError, BucketNotFoundError, FileExistsError, FileNotFoundError, ImproperlyConfigured,
-  NotImplementedError, SuspiciousFileOperation,
+  AccessDeniedError,
+  BucketNotFoundError,
+  FileExistsError,
+  FileNotFoundError,
+  ImproperlyConfigured,
+  NotImplementedError,
+  SuspiciousFileOperation,
 } from '../../src/core/errors.js'
 import { streamToBuffer } from '../../src/core/content.js'
 
@@ -28,7 +44,10 @@ const make = (options: S3StorageOptions = {}) =>
 
 /** An S3 service error as the SDK throws it. */
 function s3Error(name: string, status: number, extra: Record<string, unknown> = {}) {
-  return Object.assign(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: `${name} message` }), extra)
+  return Object.assign(
+    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: `${name} message` }),
+    extra,
+  )
 }
 
 const puts = () => s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input as unknown as Record<string, unknown>)
@@ -124,7 +143,7 @@ describe('saving: write parameters (cases 31-43)', () => {
     expect(writeParams()).toEqual({ ContentType: 'text/plain' })
   })
 
-  it('case 32/33/34: the type is guessed, or the content\'s own, or octet-stream', async () => {
+  it("case 32/33/34: the type is guessed, or the content's own, or octet-stream", async () => {
     await make().save('test_image.jpg', 'x')
     expect(writeParams()).toEqual({ ContentType: 'image/jpeg' })
     await make().save('x.jpg', new Blob(['x'], { type: 'test/foo' }))
@@ -173,8 +192,18 @@ describe('saving: write parameters (cases 31-43)', () => {
 
   it('case 40: objectParameters are sent and never mutated; per-call options add metadata and headers', async () => {
     const objectParameters = { CacheControl: 'max-age=86400' }
-    await make({ objectParameters }).save('x.txt', 'x', { metadata: { owner: 'me' }, contentDisposition: 'attachment', objectParameters: { StorageClass: 'STANDARD_IA' } })
-    expect(writeParams()).toEqual({ CacheControl: 'max-age=86400', ContentType: 'text/plain', Metadata: { owner: 'me' }, ContentDisposition: 'attachment', StorageClass: 'STANDARD_IA' })
+    await make({ objectParameters }).save('x.txt', 'x', {
+      metadata: { owner: 'me' },
+      contentDisposition: 'attachment',
+      objectParameters: { StorageClass: 'STANDARD_IA' },
+    })
+    expect(writeParams()).toEqual({
+      CacheControl: 'max-age=86400',
+      ContentType: 'text/plain',
+      Metadata: { owner: 'me' },
+      ContentDisposition: 'attachment',
+      StorageClass: 'STANDARD_IA',
+    })
     expect(objectParameters).toEqual({ CacheControl: 'max-age=86400' })
   })
 })
@@ -182,7 +211,7 @@ describe('saving: write parameters (cases 31-43)', () => {
 describe('saving: gzip (cases 45-51)', () => {
   const gz = (o: S3StorageOptions = {}) => make({ gzip: true, ...o })
 
-  it("case 45: a css file is gzipped, level 9 and mtime 0 (header 1f 8b 08 00 00000000 02 03)", async () => {
+  it('case 45: a css file is gzipped, level 9 and mtime 0 (header 1f 8b 08 00 00000000 02 03)', async () => {
     await gz().save('x.css', "I should be gzip'd")
     expect(writeParams()).toEqual({ ContentType: 'text/css', ContentEncoding: 'gzip' })
     const { body } = lastPut()
@@ -260,7 +289,9 @@ describe('saving: no overwrite with If-None-Match', () => {
 
   it('a server that always answers 412 gets 100 retries, then FileExistsError suggesting conditionalWrites: false', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412))
-    const error = await make({ fileOverwrite: false }).save('a.txt', 'x').catch((e) => e)
+    const error = await make({ fileOverwrite: false })
+      .save('a.txt', 'x')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(FileExistsError)
     expect(error.message).toContain('conditionalWrites: false')
     expect(puts()).toHaveLength(101)
@@ -308,7 +339,12 @@ describe('saving: no overwrite with If-None-Match', () => {
     s3.on(CopyObjectCommand).rejectsOnce(s3Error('PreconditionFailed', 412)).resolves({})
     s3.on(HeadObjectCommand, { Key: 'media/big.bin' }).rejectsOnce(s3Error('NotFound', 404)).resolves({})
     s3.on(DeleteObjectCommand).resolves({})
-    const storage = make({ fileOverwrite: false, location: 'media', defaultAcl: 'private', transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB } })
+    const storage = make({
+      fileOverwrite: false,
+      location: 'media',
+      defaultAcl: 'private',
+      transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB },
+    })
     const name = await storage.save('big.bin', streamOf(6 * MIB))
     expect(name).toMatch(/^big_[A-Za-z0-9]{7}\.bin$/)
     const temp = s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input
@@ -337,8 +373,14 @@ describe('saving: no overwrite with If-None-Match', () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-9' })
     s3.on(UploadPartCommand).rejects(s3Error('InternalError', 500))
     s3.on(AbortMultipartUploadCommand).resolves({})
-    await expect(make({ transferConfig: { multipartThreshold: 0, partSize: 5 * MIB } }).save('big.txt', streamOf(11 * MIB))).rejects.toThrow()
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toContainEqual({ Bucket: 'test-bucket', Key: 'big.txt', UploadId: 'up-9' })
+    await expect(
+      make({ transferConfig: { multipartThreshold: 0, partSize: 5 * MIB } }).save('big.txt', streamOf(11 * MIB)),
+    ).rejects.toThrow()
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toContainEqual({
+      Bucket: 'test-bucket',
+      Key: 'big.txt',
+      UploadId: 'up-9',
+    })
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0)
   })
 
@@ -352,7 +394,9 @@ describe('saving: no overwrite with If-None-Match', () => {
       read = sent
       if (sent > 12 * MIB) controller.abort()
     })
-    const saving = make({ transferConfig: { multipartThreshold: 0, partSize: 5 * MIB } }).save('big.txt', body, { signal: controller.signal })
+    const saving = make({ transferConfig: { multipartThreshold: 0, partSize: 5 * MIB } }).save('big.txt', body, {
+      signal: controller.signal,
+    })
     await expect(saving).rejects.toMatchObject({ name: 'AbortError' })
     expect(read).toBeLessThan(32 * MIB)
     expect(s3.commandCalls(AbortMultipartUploadCommand).length).toBeGreaterThan(0)
@@ -364,7 +408,10 @@ describe('saving: no overwrite with If-None-Match', () => {
     stream.write('new ')
     stream.end('content')
     await new Promise((resolve, reject) => stream.on('finish', resolve).on('error', reject))
-    expect(lastPut()).toMatchObject({ body: Buffer.from('new content'), params: { Key: 'test_open_for_writïng.txt', ContentType: 'text/plain', StorageClass: 'REDUCED_REDUNDANCY' } })
+    expect(lastPut()).toMatchObject({
+      body: Buffer.from('new content'),
+      params: { Key: 'test_open_for_writïng.txt', ContentType: 'text/plain', StorageClass: 'REDUCED_REDUNDANCY' },
+    })
   })
 })
 
@@ -380,9 +427,17 @@ describe('exists, delete, size, times (cases 76-81, 86)', () => {
   it('case 77: 404 is false; 403 is AccessDeniedError naming the IAM actions', async () => {
     expect(await make().exists('file.txt')).toBe(false)
     s3.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403))
-    const error = await make({ location: 'media' }).exists('file.txt').catch((e) => e)
+    const error = await make({ location: 'media' })
+      .exists('file.txt')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(AccessDeniedError)
-    expect(error).toMatchObject({ code: 'E_ACCESS_DENIED', bucket: 'test-bucket', action: 's3:GetObject', key: 'file.txt', operation: 'check' })
+    expect(error).toMatchObject({
+      code: 'E_ACCESS_DENIED',
+      bucket: 'test-bucket',
+      action: 's3:GetObject',
+      key: 'file.txt',
+      operation: 'check',
+    })
     expect(error.message).toContain("key 'media/file.txt' in bucket 'test-bucket'")
     expect(error.message).toContain('s3:ListBucket')
     expect(error.cause).toBeInstanceOf(S3ServiceException)
@@ -405,7 +460,9 @@ describe('exists, delete, size, times (cases 76-81, 86)', () => {
   it('case 80: size is ContentLength; a missing key is FileNotFoundError naming name and key', async () => {
     s3.on(HeadObjectCommand, { Key: 'file.txt' }).resolves({ ContentLength: 4098 })
     expect(await make().size('file.txt')).toBe(4098)
-    const error = await make({ location: 'media' }).size('file.txt').catch((e) => e)
+    const error = await make({ location: 'media' })
+      .size('file.txt')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(FileNotFoundError)
     expect(error.message).toBe("File does not exist: 'file.txt' (key 'media/file.txt' in bucket 'test-bucket').")
   })
@@ -438,13 +495,22 @@ describe('exists, delete, size, times (cases 76-81, 86)', () => {
 
 describe('listdir and list (cases 82-85)', () => {
   it('case 82: listdir("") lists the root with a / delimiter', async () => {
-    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [{ Prefix: 'some/' }, { Prefix: 'other/' }], Contents: [{ Key: '2.txt' }, { Key: '4.txt' }] })
-    expect(await make().listdir('')).toEqual([['some', 'other'], ['2.txt', '4.txt']])
+    s3.on(ListObjectsV2Command).resolves({
+      CommonPrefixes: [{ Prefix: 'some/' }, { Prefix: 'other/' }],
+      Contents: [{ Key: '2.txt' }, { Key: '4.txt' }],
+    })
+    expect(await make().listdir('')).toEqual([
+      ['some', 'other'],
+      ['2.txt', '4.txt'],
+    ])
     expect(s3.commandCalls(ListObjectsV2Command)[0].args[0].input).toEqual({ Bucket: 'test-bucket', Delimiter: '/', Prefix: '' })
   })
 
   it('case 83: listdir("some") lists "some/", hiding the marker key', async () => {
-    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [{ Prefix: 'some/path/' }], Contents: [{ Key: 'some/' }, { Key: 'some/2.txt' }] })
+    s3.on(ListObjectsV2Command).resolves({
+      CommonPrefixes: [{ Prefix: 'some/path/' }],
+      Contents: [{ Key: 'some/' }, { Key: 'some/2.txt' }],
+    })
     expect(await make().listdir('some')).toEqual([['path'], ['2.txt']])
     expect(s3.commandCalls(ListObjectsV2Command)[0].args[0].input.Prefix).toBe('some/')
   })
@@ -462,7 +528,10 @@ describe('listdir and list (cases 82-85)', () => {
   })
 
   it('case 85: with a location, listdir lists under it and names are relative', async () => {
-    s3.on(ListObjectsV2Command, { Prefix: 'media/' }).resolves({ CommonPrefixes: [{ Prefix: 'media/sub/' }], Contents: [{ Key: 'media/a.txt' }, { Key: 'media/.nstmp-0123456789abcdef01234567' }] })
+    s3.on(ListObjectsV2Command, { Prefix: 'media/' }).resolves({
+      CommonPrefixes: [{ Prefix: 'media/sub/' }],
+      Contents: [{ Key: 'media/a.txt' }, { Key: 'media/.nstmp-0123456789abcdef01234567' }],
+    })
     s3.on(ListObjectsV2Command, { Prefix: 'media/sub/' }).resolves({ Contents: [{ Key: 'media/sub/b.txt' }] })
     expect(await make({ location: 'media' }).listdir('')).toEqual([['sub'], ['a.txt']])
     expect(await make({ location: 'media' }).listdir('sub')).toEqual([[], ['b.txt']])
@@ -471,7 +540,11 @@ describe('listdir and list (cases 82-85)', () => {
   it('list pages lazily: the second page is fetched only when the first is consumed', async () => {
     const at = new Date('2024-01-01T00:00:00Z')
     s3.on(ListObjectsV2Command)
-      .resolvesOnce({ Contents: [{ Key: 'media/a/1.txt', Size: 1, LastModified: at, ETag: '"1"' }, { Key: 'media/a/' }], IsTruncated: true, NextContinuationToken: 'n' })
+      .resolvesOnce({
+        Contents: [{ Key: 'media/a/1.txt', Size: 1, LastModified: at, ETag: '"1"' }, { Key: 'media/a/' }],
+        IsTruncated: true,
+        NextContinuationToken: 'n',
+      })
       .resolvesOnce({ Contents: [{ Key: 'media/a/b/2.txt', Size: 2, LastModified: at }] })
     const it = make({ location: 'media' }).list('a', { recursive: true })[Symbol.asyncIterator]()
     expect((await it.next()).value).toEqual({ name: 'a/1.txt', size: 1, lastModified: at, etag: '"1"' })
@@ -517,7 +590,9 @@ describe('reading (cases 87, 99)', () => {
       if (input.Range) throw invalidRange()
       return { Body: body(input.Key === 'x.css' ? packed : 'plain'), ...(input.Key === 'x.css' ? { ContentEncoding: 'gzip' } : {}) }
     })
-    expect((await streamToBuffer(await make({ gzip: true }).open('x.css', { start: 5000, end: 5010 }))).toString()).toBe(text.slice(5000, 5011))
+    expect((await streamToBuffer(await make({ gzip: true }).open('x.css', { start: 5000, end: 5010 }))).toString()).toBe(
+      text.slice(5000, 5011),
+    )
     expect((await streamToBuffer(await make({ gzip: true }).open('x.css', { start: 11990 }))).toString()).toBe(text.slice(11990))
     // not gzip-encoded: the range really is past the end
     expect(await streamToBuffer(await make({ gzip: true }).open('x.txt', { start: 100 }))).toHaveLength(0)
@@ -532,7 +607,11 @@ describe('copy and move', () => {
   it('copy sends CopyObject with an encoded CopySource; without overwrite an existing target is FileExistsError', async () => {
     s3.on(CopyObjectCommand).resolves({})
     await make({ location: 'media' }).copy('a b/ü+&.txt', 'c.txt')
-    expect(s3.commandCalls(CopyObjectCommand)[0].args[0].input).toEqual({ Bucket: 'test-bucket', Key: 'media/c.txt', CopySource: 'test-bucket/media/a%20b/%C3%BC%2B%26.txt' })
+    expect(s3.commandCalls(CopyObjectCommand)[0].args[0].input).toEqual({
+      Bucket: 'test-bucket',
+      Key: 'media/c.txt',
+      CopySource: 'test-bucket/media/a%20b/%C3%BC%2B%26.txt',
+    })
     s3.on(HeadObjectCommand, { Key: 'taken.txt' }).resolves({})
     await expect(make({ fileOverwrite: false }).copy('a.txt', 'taken.txt')).rejects.toBeInstanceOf(FileExistsError)
     await make({ fileOverwrite: false }).copy('a.txt', 'free.txt')
@@ -555,7 +634,12 @@ describe('copy and move', () => {
 
   it('with SSE-C objectParameters, copies send the key for the source and for the copy', async () => {
     const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32), SSECustomerKeyMD5: 'md5==' }
-    const both = { ...sse, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: 'k'.repeat(32), CopySourceSSECustomerKeyMD5: 'md5==' }
+    const both = {
+      ...sse,
+      CopySourceSSECustomerAlgorithm: 'AES256',
+      CopySourceSSECustomerKey: 'k'.repeat(32),
+      CopySourceSSECustomerKeyMD5: 'md5==',
+    }
     s3.on(CopyObjectCommand).resolves({})
     s3.on(DeleteObjectCommand).resolves({})
     await make({ objectParameters: sse }).copy('a.txt', 'b.txt')
@@ -564,7 +648,10 @@ describe('copy and move', () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
     s3.on(UploadPartCommand).resolves({ ETag: '"part"' })
     s3.on(CompleteMultipartUploadCommand).resolves({})
-    await make({ fileOverwrite: false, objectParameters: sse, transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB } }).save('big.bin', streamOf(6 * MIB))
+    await make({ fileOverwrite: false, objectParameters: sse, transferConfig: { multipartThreshold: MIB, partSize: 5 * MIB } }).save(
+      'big.bin',
+      streamOf(6 * MIB),
+    )
     const copies = s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)
     expect(copies.map((c) => c.Key)).toEqual(['b.txt', 'c.txt', 'big.bin'])
     for (const copy of copies) expect(copy).toMatchObject(both)
@@ -572,7 +659,11 @@ describe('copy and move', () => {
 
   it('with SSE-C, a part-by-part copy HEADs the source with its key and sends both keys on each part', async () => {
     const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32) }
-    s3.on(CopyObjectCommand).rejects(s3Error('InvalidRequest', 400, { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' }))
+    s3.on(CopyObjectCommand).rejects(
+      s3Error('InvalidRequest', 400, {
+        message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+      }),
+    )
     s3.on(HeadObjectCommand, { Key: 'huge.bin' }).resolves({ ContentLength: 6 * 1024 * MIB })
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'cp' })
     s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"x"' } })
@@ -584,12 +675,20 @@ describe('copy and move', () => {
     expect(created).toMatchObject(sse)
     expect(Object.keys(created).filter((k) => k.startsWith('CopySource'))).toEqual([])
     for (const part of s3.commandCalls(UploadPartCopyCommand)) {
-      expect(part.args[0].input).toMatchObject({ ...sse, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: 'k'.repeat(32) })
+      expect(part.args[0].input).toMatchObject({
+        ...sse,
+        CopySourceSSECustomerAlgorithm: 'AES256',
+        CopySourceSSECustomerKey: 'k'.repeat(32),
+      })
     }
   })
 
   it('objects over the single-copy limit are copied part by part with UploadPartCopy', async () => {
-    s3.on(CopyObjectCommand).rejects(s3Error('InvalidRequest', 400, { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' }))
+    s3.on(CopyObjectCommand).rejects(
+      s3Error('InvalidRequest', 400, {
+        message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+      }),
+    )
     s3.on(HeadObjectCommand, { Key: 'huge.bin' }).resolves({ ContentLength: 6 * 1024 * MIB, ContentType: 'video/mp4' })
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'cp' })
     s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"x"' } })
@@ -607,17 +706,25 @@ describe('copy and move', () => {
 describe('error mapping', () => {
   it('NoSuchBucket is BucketNotFoundError naming bucket and region', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('NoSuchBucket', 404))
-    const error = await make({ regionName: 'eu-west-3' }).save('x.txt', 'x').catch((e) => e)
+    const error = await make({ regionName: 'eu-west-3' })
+      .save('x.txt', 'x')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(BucketNotFoundError)
     expect(error).toMatchObject({ bucket: 'test-bucket', region: 'eu-west-3', code: 'E_NO_SUCH_BUCKET' })
     expect(error.message).toContain("Bucket 'test-bucket' does not exist in region 'eu-west-3'")
   })
 
   it('a 301 PermanentRedirect names the region from x-amz-bucket-region', async () => {
-    s3.on(HeadObjectCommand).rejects(s3Error('PermanentRedirect', 301, { $response: { statusCode: 301, headers: { 'x-amz-bucket-region': 'eu-west-1' } } }))
-    const error = await make().exists('x').catch((e) => e)
+    s3.on(HeadObjectCommand).rejects(
+      s3Error('PermanentRedirect', 301, { $response: { statusCode: 301, headers: { 'x-amz-bucket-region': 'eu-west-1' } } }),
+    )
+    const error = await make()
+      .exists('x')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ImproperlyConfigured)
-    expect(error.message).toBe("Bucket 'test-bucket' is in region 'eu-west-1', not 'us-east-1': set regionName: 'eu-west-1' (AWS_S3_REGION_NAME=eu-west-1).")
+    expect(error.message).toBe(
+      "Bucket 'test-bucket' is in region 'eu-west-1', not 'us-east-1': set regionName: 'eu-west-1' (AWS_S3_REGION_NAME=eu-west-1).",
+    )
   })
 
   it('a 400 AuthorizationHeaderMalformed names the region from the error body', async () => {
@@ -628,7 +735,9 @@ describe('error mapping', () => {
   it('a 403 on save names s3:PutObject, and s3:PutObjectAcl when an ACL is sent', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('AccessDenied', 403))
     await expect(make().save('x.txt', 'x')).rejects.toMatchObject({ action: 's3:PutObject' })
-    await expect(make({ defaultAcl: 'public-read' }).save('x.txt', 'x')).rejects.toMatchObject({ action: 's3:PutObject and s3:PutObjectAcl' })
+    await expect(make({ defaultAcl: 'public-read' }).save('x.txt', 'x')).rejects.toMatchObject({
+      action: 's3:PutObject and s3:PutObjectAcl',
+    })
   })
 })
 
@@ -637,9 +746,16 @@ describe('signed URLs', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(new Date('2025-03-04T05:06:07Z'))
     const storage = make({ regionName: 'eu-west-3', location: 'media', securityToken: 'tok/en+=' })
-    const client = new S3Client({ region: 'eu-west-3', credentials: { accessKeyId: KEYS.accessKey, secretAccessKey: KEYS.secretKey, sessionToken: 'tok/en+=' } })
+    const client = new S3Client({
+      region: 'eu-west-3',
+      credentials: { accessKeyId: KEYS.accessKey, secretAccessKey: KEYS.secretKey, sessionToken: 'tok/en+=' },
+    })
     for (const name of ['a.txt', "sp ace/ü~!*()'.txt", 'q?#&=.bin']) {
-      const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'test-bucket', Key: `media/${name}`, ResponseContentType: 'text/plain' }), { expiresIn: 900 })
+      const sdk = await getSignedUrl(
+        client,
+        new GetObjectCommand({ Bucket: 'test-bucket', Key: `media/${name}`, ResponseContentType: 'text/plain' }),
+        { expiresIn: 900 },
+      )
       expect(await storage.url(name, { expire: 900, parameters: { ResponseContentType: 'text/plain' } })).toBe(sdk)
     }
   })
@@ -665,7 +781,11 @@ describe('signed URLs', () => {
   })
 
   it('signedUploadUrl POST gives a policy with content-length-range and the key', async () => {
-    const up = await make({ location: 'media' }).signedUploadUrl('doc.pdf', { method: 'POST', maxSize: 1000, contentType: 'application/pdf' })
+    const up = await make({ location: 'media' }).signedUploadUrl('doc.pdf', {
+      method: 'POST',
+      maxSize: 1000,
+      contentType: 'application/pdf',
+    })
     expect(up.method).toBe('POST')
     expect(up.url).toBe('https://test-bucket.s3.us-east-1.amazonaws.com/')
     const policy = JSON.parse(Buffer.from(up.fields!.Policy, 'base64').toString())

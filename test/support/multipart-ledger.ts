@@ -31,10 +31,16 @@ export const xmlEscape = (s: string) =>
   s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!)
 const xmlUnescape = (s: string) =>
   s.replace(/&(lt|gt|amp|apos|quot|#x[0-9a-f]+|#\d+);/gi, (_, e: string) =>
-    e[0] === '#' ? String.fromCodePoint(Number(e[1].toLowerCase() === 'x' ? `0${e.slice(1)}` : e.slice(1)))
-      : ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' } as Record<string, string>)[e])
+    e[0] === '#'
+      ? String.fromCodePoint(Number(e[1].toLowerCase() === 'x' ? `0${e.slice(1)}` : e.slice(1)))
+      : ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' } as Record<string, string>)[e],
+  )
 const safeDecode = (s: string) => {
-  try { return decodeURIComponent(s) } catch { return s }
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
 }
 /** S3 orders keys by their UTF-8 bytes (not by UTF-16 code units, as `<` does). */
 const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -43,10 +49,16 @@ const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.f
 const UNSUPPORTED_LIST_PARAMS = ['delimiter', 'key-marker', 'upload-id-marker', 'max-uploads', 'encoding-type']
 const MAX_UPLOADS = 1000
 
-const noSuchBucket = (bucket: string): LedgerAnswer =>
-  ({ status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist', extra: { BucketName: bucket } })
+const noSuchBucket = (bucket: string): LedgerAnswer => ({
+  status: 404,
+  code: 'NoSuchBucket',
+  message: 'The specified bucket does not exist',
+  extra: { BucketName: bucket },
+})
 const noSuchUpload = (uploadId: string): LedgerAnswer => ({
-  status: 404, code: 'NoSuchUpload', extra: { UploadId: uploadId },
+  status: 404,
+  code: 'NoSuchUpload',
+  extra: { UploadId: uploadId },
   message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
 })
 
@@ -82,7 +94,10 @@ export class MultipartLedger {
   readonly #uploads = new Map<string, MultipartUpload>()
 
   /** `target` and `agent`: the S3 server behind the proxy, asked whether a bucket exists. */
-  constructor(private readonly target: URL, private readonly agent: http.Agent) {}
+  constructor(
+    private readonly target: URL,
+    private readonly agent: http.Agent,
+  ) {}
 
   /** Every upload created through the proxy, oldest first, with its state (copies). */
   all(): MultipartUpload[] {
@@ -99,7 +114,13 @@ export class MultipartLedger {
    * CreateMultipartUpload or CompleteMultipartUpload (small XML) is read whole and noted before
    * the client gets it, unchanged; false when `up` is not one of those (the caller relays it).
    */
-  relay(call: MultipartCall, req: http.IncomingMessage, up: http.IncomingMessage, res: http.ServerResponse, headers: http.OutgoingHttpHeaders): boolean {
+  relay(
+    call: MultipartCall,
+    req: http.IncomingMessage,
+    up: http.IncomingMessage,
+    res: http.ServerResponse,
+    headers: http.OutgoingHttpHeaders,
+  ): boolean {
     if (up.statusCode !== 200 || (call.op !== 'create' && call.op !== 'complete')) return false
     const chunks: Buffer[] = []
     up.on('data', (c: Buffer) => chunks.push(c))
@@ -160,10 +181,13 @@ export class MultipartLedger {
   #bucketExists(bucket: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const path = `/${encodeURIComponent(bucket)}?location`
-      http.request({ agent: this.agent, hostname: this.target.hostname, port: this.target.port, path }, (up) => {
-        up.resume()
-        resolve(up.statusCode !== 404)
-      }).on('error', reject).end()
+      http
+        .request({ agent: this.agent, hostname: this.target.hostname, port: this.target.port, path }, (up) => {
+          up.resume()
+          resolve(up.statusCode !== 404)
+        })
+        .on('error', reject)
+        .end()
     })
   }
 
@@ -177,7 +201,11 @@ export class MultipartLedger {
   #list(bucket: string, query: Record<string, string>): LedgerAnswer {
     const unsupported = UNSUPPORTED_LIST_PARAMS.filter((p) => p in query)
     if (unsupported.length)
-      return { status: 501, code: 'NotImplemented', message: `The test proxy's ListMultipartUploads does not implement ${unsupported.join(', ')}` }
+      return {
+        status: 501,
+        code: 'NotImplemented',
+        message: `The test proxy's ListMultipartUploads does not implement ${unsupported.join(', ')}`,
+      }
     const prefix = query.prefix ?? ''
     const matching = this.open()
       .filter((u) => u.bucket === bucket && u.key.startsWith(prefix))
@@ -187,11 +215,22 @@ export class MultipartLedger {
     const el = (name: string, value: string) => `<${name}>${xmlEscape(value)}</${name}>`
     const xml = [
       '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
-      el('Bucket', bucket), el('KeyMarker', ''), el('UploadIdMarker', ''),
+      el('Bucket', bucket),
+      el('KeyMarker', ''),
+      el('UploadIdMarker', ''),
       ...(truncated ? [el('NextKeyMarker', page.at(-1)!.key), el('NextUploadIdMarker', page.at(-1)!.uploadId)] : []),
-      el('Prefix', prefix), el('MaxUploads', String(MAX_UPLOADS)), el('IsTruncated', String(truncated)),
-      ...page.map((u) => '<Upload>' + el('Key', u.key) + el('UploadId', u.uploadId) +
-        el('StorageClass', u.storageClass) + el('Initiated', u.initiated.toISOString()) + '</Upload>'),
+      el('Prefix', prefix),
+      el('MaxUploads', String(MAX_UPLOADS)),
+      el('IsTruncated', String(truncated)),
+      ...page.map(
+        (u) =>
+          '<Upload>' +
+          el('Key', u.key) +
+          el('UploadId', u.uploadId) +
+          el('StorageClass', u.storageClass) +
+          el('Initiated', u.initiated.toISOString()) +
+          '</Upload>',
+      ),
       '</ListMultipartUploadsResult>',
     ].join('')
     return { status: 200, xml }

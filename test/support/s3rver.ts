@@ -158,10 +158,7 @@ function unrefChild(child: ChildProcess): void {
  * checksums only when required (else stream bodies go `aws-chunked` and s3rver stores the
  * framing), and the credentials both accept.
  */
-export function s3ClientConfig(
-  endpoint: string,
-  credentials: { accessKeyId: string; secretAccessKey: string } = S3RVER_CREDENTIALS,
-) {
+export function s3ClientConfig(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string } = S3RVER_CREDENTIALS) {
   return {
     endpoint,
     region: 'us-east-1',

@@ -68,8 +68,16 @@ export type Verdict =
   | { ok: false; status: number; code: string; message: string; extra?: Record<string, string> }
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
 ])
 const ALGORITHM = 'AWS4-HMAC-SHA256'
 const MAX_PRESIGN_EXPIRES = 604_800
@@ -77,18 +85,26 @@ const MAX_PRESIGN_EXPIRES = 604_800
 const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest()
 /** RFC 3986 encoding, as SigV4 wants it (unreserved characters stay as they are). */
-const rfc3986 = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
 const safeDecode = (s: string) => {
-  try { return decodeURIComponent(s) } catch { return s }
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
 }
 /** Parses `20240101T000000Z`; NaN if malformed. */
 const parseAmzDate = (s: string | undefined) => {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s ?? '')
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN
 }
-const fail = (status: number, code: string, message: string, extra?: Record<string, string>): Verdict =>
-  ({ ok: false, status, code, message, extra })
+const fail = (status: number, code: string, message: string, extra?: Record<string, string>): Verdict => ({
+  ok: false,
+  status,
+  code,
+  message,
+  extra,
+})
 
 function parseQuery(raw: string): [string, string][] {
   return raw
@@ -128,8 +144,9 @@ export function verifySigV4(
   let credential: string, signedHeaders: string, signature: string, amzDate: string, payloadHash: string
   const malformed = isQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed'
   if (isQuery) {
-    const missing = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature']
-      .filter((p) => !params.has(p))
+    const missing = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter(
+      (p) => !params.has(p),
+    )
     if (missing.length) return fail(400, malformed, `Query-string authentication is missing ${missing.join(', ')}`)
     if (params.get('X-Amz-Algorithm') !== ALGORITHM) return fail(400, malformed, `X-Amz-Algorithm only supports "${ALGORITHM}"`)
     credential = params.get('X-Amz-Credential')!
@@ -147,10 +164,16 @@ export function verifySigV4(
   } else {
     const [algorithm, ...rest] = authz!.trim().split(/\s+/)
     if (algorithm !== ALGORITHM) return fail(400, malformed, `Unsupported authorization type ${algorithm}`)
-    const parts = new Map(rest.join('').split(',').filter(Boolean).map((kv) => {
-      const i = kv.indexOf('=')
-      return [kv.slice(0, i), kv.slice(i + 1)] as [string, string]
-    }))
+    const parts = new Map(
+      rest
+        .join('')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => {
+          const i = kv.indexOf('=')
+          return [kv.slice(0, i), kv.slice(i + 1)] as [string, string]
+        }),
+    )
     if (!parts.get('Credential') || !parts.get('SignedHeaders') || !parts.get('Signature'))
       return fail(400, malformed, 'The authorization header requires Credential, SignedHeaders and Signature')
     credential = parts.get('Credential')!
@@ -172,19 +195,26 @@ export function verifySigV4(
   if (more.length || terminator !== 'aws4_request' || service !== 's3' || !region)
     return fail(400, malformed, `Malformed credential scope: ${credential}`)
   if (scopeDate !== amzDate.slice(0, 8)) return fail(400, malformed, 'Credential date is not the date of X-Amz-Date')
-  if (opts.region && region !== opts.region)
-    return fail(400, malformed, `The region '${region}' is wrong; expecting '${opts.region}'`)
+  if (opts.region && region !== opts.region) return fail(400, malformed, `The region '${region}' is wrong; expecting '${opts.region}'`)
   const secret = opts.credentials.find((c) => c.accessKeyId === accessKeyId)?.secretAccessKey
   if (secret === undefined)
-    return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId })
+    return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
+      AWSAccessKeyId: accessKeyId,
+    })
 
   const signedList = signedHeaders.split(';')
   if (!signedList.includes('host')) return fail(403, 'AccessDenied', 'The host header must be signed')
   const unsigned = Object.keys(req.headersDistinct).filter((h) => h.startsWith('x-amz-') && !signedList.includes(h))
   if (unsigned.length)
-    return fail(403, 'AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') })
+    return fail(403, 'AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: unsigned.join(', '),
+    })
 
-  const canonicalUri = rawPath.split('/').map((seg) => rfc3986(safeDecode(seg))).join('/') || '/'
+  const canonicalUri =
+    rawPath
+      .split('/')
+      .map((seg) => rfc3986(safeDecode(seg)))
+      .join('/') || '/'
   const canonicalQuery = pairs
     .filter(([k]) => !(isQuery && k === 'X-Amz-Signature'))
     .map(([k, v]) => [rfc3986(k), rfc3986(v)])
@@ -201,14 +231,20 @@ export function verifySigV4(
   const expected = createHmac('sha256', key).update(stringToSign).digest('hex')
   const given = Buffer.from(signature)
   if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected)))
-    return fail(403, 'SignatureDoesNotMatch',
+    return fail(
+      403,
+      'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-      { AWSAccessKeyId: accessKeyId, StringToSign: stringToSign, CanonicalRequest: canonicalRequest })
+      { AWSAccessKeyId: accessKeyId, StringToSign: stringToSign, CanonicalRequest: canonicalRequest },
+    )
   return { ok: true, auth: isQuery ? 'query' : 'header', accessKeyId, payloadHash }
 }
 
 function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim())
+  const named = String(headers.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim())
   return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k) && !named.includes(k)))
 }
 
@@ -225,8 +261,10 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
   // close one just as a request is sent on it (which would surface as a spurious 502).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 3_000 })
   const requests: RecordedRequest[] = []
-  const ledger = options.multipartLedger ?? true ? new MultipartLedger(target, agent) : undefined
-  const noLedger = (): never => { throw new Error('this proxy keeps no multipart ledger (multipartLedger: false)') }
+  const ledger = (options.multipartLedger ?? true) ? new MultipartLedger(target, agent) : undefined
+  const noLedger = (): never => {
+    throw new Error('this proxy keeps no multipart ledger (multipartLedger: false)')
+  }
   const server = http.createServer()
   const handle: VerifyingProxy = {
     endpoint: '',
@@ -236,11 +274,12 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     openUploads: () => ledger?.open() ?? noLedger(),
     multipartUploads: () => ledger?.all() ?? noLedger(),
     clear: () => void (requests.length = 0),
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-      agent.destroy()
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+        agent.destroy()
+      }),
   }
 
   server.on('request', (req, res) => {
@@ -275,8 +314,13 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     /** Sends the request on to the target: streams `req`, or sends `body` when given. */
     const forward = (body?: Buffer) => {
       const upstream = http.request({
-        agent, protocol: target.protocol, hostname: target.hostname, port: target.port,
-        method: req.method, path: url, headers: forwardHeaders(req.headers),
+        agent,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: url,
+        headers: forwardHeaders(req.headers),
       })
       upstream.on('response', (up) => {
         up.on('error', () => res.destroy())
@@ -315,8 +359,10 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
     req.on('end', () => {
       const actual = hash.digest('hex')
       if (actual === expected) return void proceed(Buffer.concat(chunks))
-      refuse(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.",
-        { ClientComputedContentSHA256: expected, S3ComputedContentSHA256: actual })
+      refuse(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+        ClientComputedContentSHA256: expected,
+        S3ComputedContentSHA256: actual,
+      })
     })
   })
 

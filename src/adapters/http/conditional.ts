@@ -14,7 +14,11 @@ function etagOpaque(tag: string): string {
 }
 
 /** Whether a GET/HEAD may be answered 304 Not Modified. */
-export function notModified(headers: { 'if-none-match'?: string; 'if-modified-since'?: string }, etag: string | undefined, lastModified: Date): boolean {
+export function notModified(
+  headers: { 'if-none-match'?: string; 'if-modified-since'?: string },
+  etag: string | undefined,
+  lastModified: Date,
+): boolean {
   const inm = headers['if-none-match']
   if (inm !== undefined) {
     // If-None-Match takes precedence: If-Modified-Since is then ignored.
@@ -49,7 +53,10 @@ export function rangeAllowed(ifRange: string | undefined, etag: string | undefin
 export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | undefined {
   const m = /^\s*bytes\s*=\s*(.*)$/i.exec(header)
   if (!m) return undefined
-  const specs = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const specs = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   if (specs.length !== 1) return undefined
   const spec = /^(\d*)\s*-\s*(\d*)$/.exec(specs[0]!)
   if (!spec) return undefined

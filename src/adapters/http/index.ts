@@ -36,7 +36,8 @@ function localUrlsOf(storage: Storage): LocalUrls | undefined {
   const urls = (storage as { urls?: unknown }).urls
   if (urls instanceof LocalUrls) return urls
   const u = urls as Partial<LocalUrls> | undefined
-  if (u && typeof u.verify === 'function' && typeof u.querystringAuth === 'boolean' && u.constructor?.name === 'LocalUrls') return u as LocalUrls
+  if (u && typeof u.verify === 'function' && typeof u.querystringAuth === 'boolean' && u.constructor?.name === 'LocalUrls')
+    return u as LocalUrls
   return undefined
 }
 

@@ -5,10 +5,7 @@
  */
 
 /** Where a request URL points. */
-export type RequestTarget =
-  | { kind: 'name'; name: string; query: string }
-  | { kind: 'miss' }
-  | { kind: 'bad'; reason: string }
+export type RequestTarget = { kind: 'name'; name: string; query: string } | { kind: 'miss' } | { kind: 'bad'; reason: string }
 
 const CONTROL = /[\u0000-\u001f\u007f]/
 // The path is decoded exactly once: `%252e%252e` becomes the literal name `%2e%2e`, a file name

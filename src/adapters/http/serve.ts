@@ -27,7 +27,8 @@ const COMPRESSED_TYPES: Record<string, string> = {
 function contentTypeOf(name: string, st: FileStat): string {
   const guessed = guessType(name)
   const type = st.contentType ?? guessed.type
-  if (guessed.encoding && (!st.contentType || st.contentType === guessed.type)) return COMPRESSED_TYPES[guessed.encoding] ?? 'application/octet-stream'
+  if (guessed.encoding && (!st.contentType || st.contentType === guessed.type))
+    return COMPRESSED_TYPES[guessed.encoding] ?? 'application/octet-stream'
   if (!type) return 'application/octet-stream'
   return /^text\/|^application\/(?:json|javascript|xml)/i.test(type) && !/charset=/i.test(type) ? `${type}; charset=utf-8` : type
 }
@@ -42,7 +43,13 @@ export interface ServeFileOptions {
  * Answers a GET or HEAD for `name`: 200, 206 or 416 for a `Range`, 304 when the client's copy is
  * current. A missing file (or a directory) is a `'miss'` for the caller to answer.
  */
-export async function serveFile(storage: Storage, name: string, req: IncomingMessage, res: ServerResponse, options: ServeFileOptions): Promise<ServeOutcome> {
+export async function serveFile(
+  storage: Storage,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ServeFileOptions,
+): Promise<ServeOutcome> {
   let st: FileStat
   try {
     st = await storage.stat(name)
@@ -62,7 +69,10 @@ export async function serveFile(storage: Storage, name: string, req: IncomingMes
   if (st.etag) base['ETag'] = st.etag
   if (validLastModified) base['Last-Modified'] = lastModified.toUTCString()
 
-  const conditional = { 'if-none-match': header(req, 'if-none-match'), 'if-modified-since': validLastModified ? header(req, 'if-modified-since') : undefined }
+  const conditional = {
+    'if-none-match': header(req, 'if-none-match'),
+    'if-modified-since': validLastModified ? header(req, 'if-modified-since') : undefined,
+  }
   if (notModified(conditional, st.etag, lastModified)) {
     res.writeHead(304, base)
     res.end()
@@ -71,7 +81,8 @@ export async function serveFile(storage: Storage, name: string, req: IncomingMes
 
   const type = contentTypeOf(name, st)
   const headers: Record<string, string> = { ...base, 'Content-Type': type }
-  if (ACTIVE_TYPES.test(type)) headers['Content-Security-Policy'] = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+  if (ACTIVE_TYPES.test(type))
+    headers['Content-Security-Policy'] = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
   let range: ByteRange | undefined
   const rangeHeader = header(req, 'range')

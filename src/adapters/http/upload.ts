@@ -20,7 +20,8 @@ class SizeLimit extends Transform {
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length
-    if (this.bytes > this.limit) callback(Object.assign(new Error(`The upload is larger than its limit of ${this.limit} bytes.`), { code: TOO_LARGE }))
+    if (this.bytes > this.limit)
+      callback(Object.assign(new Error(`The upload is larger than its limit of ${this.limit} bytes.`), { code: TOO_LARGE }))
     else callback(null, chunk)
   }
 }
@@ -44,7 +45,12 @@ function single(params: URLSearchParams, key: string): string | undefined | null
 /** `type/subtype; a=b` compared without case or spaces around `;`. */
 function sameMediaType(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false
-  const norm = (s: string) => s.trim().toLowerCase().replace(/\s*;\s*/g, ';').replace(/\s*=\s*/g, '=')
+  const norm = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/\s*;\s*/g, ';')
+      .replace(/\s*=\s*/g, '=')
   return norm(given) === norm(expected)
 }
 
@@ -62,7 +68,14 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, text:
  * (larger than the signed `maxSize`: nothing is stored), 409 (the name is taken and the storage
  * does not overwrite: nothing is stored).
  */
-export async function handleSignedPut(storage: Storage, urls: LocalUrls | undefined, name: string, query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleSignedPut(
+  storage: Storage,
+  urls: LocalUrls | undefined,
+  name: string,
+  query: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const params = new URLSearchParams(query)
   const expires = single(params, 'expires')
   const signature = single(params, 'signature')

@@ -138,7 +138,8 @@ export class MulterStorageEngine<Req extends IncomingMessage = IncomingMessage> 
   private async store(req: Req, file: MulterIncomingFile, signal: AbortSignal): Promise<StoredFileInfo> {
     const name = await this.nameFor(req, file)
     const source = file.stream as Readable & { truncated?: boolean }
-    if (source.destroyed) throw Object.assign(new Error('The upload stream was destroyed before it could be stored.'), { code: 'STREAM_DESTROYED' })
+    if (source.destroyed)
+      throw Object.assign(new Error('The upload stream was destroyed before it could be stored.'), { code: 'STREAM_DESTROYED' })
     const counter = new ByteCounter(source)
     source.once('limit', () => {
       counter.truncated = true

@@ -30,8 +30,16 @@ export interface FileSystemStorageOptions extends LocalUrlOptions {
   directoryPermissionsMode?: number | string
 }
 
-const OPTIONS = ['location', 'baseUrl', 'fileOverwrite', 'filePermissionsMode', 'directoryPermissionsMode', 'querystringAuth', 'querystringExpire', 'secret'] as const
-
+const OPTIONS = [
+  'location',
+  'baseUrl',
+  'fileOverwrite',
+  'filePermissionsMode',
+  'directoryPermissionsMode',
+  'querystringAuth',
+  'querystringExpire',
+  'secret',
+] as const
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'])
 
@@ -228,7 +236,10 @@ export class FileSystemStorage extends Storage {
       if (entry.isSymbolicLink()) {
         // A link every other method refuses (outside location, dangling) is not listed either.
         if (!this.isConfined(dirName ? `${dirName.replace(/\/+$/, '')}/${entry.name}` : entry.name)) continue
-        isDir = await stat(path.join(dir, entry.name)).then((s) => s.isDirectory(), () => false)
+        isDir = await stat(path.join(dir, entry.name)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
       }
       ;(isDir ? dirs : files).push(entry.name)
     }
@@ -260,7 +271,7 @@ export class FileSystemStorage extends Storage {
           continue
         }
         const st = await stat(path.join(this.location, name)).catch(() => undefined)
-        if (!st || !st.isFile()) continue
+        if (!st?.isFile()) continue
         yield { name, size: st.size, lastModified: st.mtime, etag: etagOf(st) }
       }
     }

@@ -130,7 +130,9 @@ export class InMemoryStorage extends Storage {
 
   protected async *_list(dirName: string, options: ListOptions): AsyncIterable<FileEntry> {
     const prefix = dirName === '' ? '' : dirName.replace(/\/+$/, '') + '/'
-    const names = [...this.#files.keys()].filter((k) => k.startsWith(prefix) && (options.recursive || !k.slice(prefix.length).includes('/')))
+    const names = [...this.#files.keys()].filter(
+      (k) => k.startsWith(prefix) && (options.recursive || !k.slice(prefix.length).includes('/')),
+    )
     for (const name of names.sort()) {
       const file = this.#files.get(name)
       if (file) yield { name, size: file.data.length, lastModified: file.modified, etag: file.etag }
@@ -139,7 +141,12 @@ export class InMemoryStorage extends Storage {
 
   protected async _stat(name: string): Promise<FileStat> {
     const file = this.get(name)
-    return { size: file.data.length, lastModified: file.modified, etag: file.etag, ...(file.contentType ? { contentType: file.contentType } : {}) }
+    return {
+      size: file.data.length,
+      lastModified: file.modified,
+      etag: file.etag,
+      ...(file.contentType ? { contentType: file.contentType } : {}),
+    }
   }
 
   protected override async _getTime(name: string, kind: TimeKind): Promise<Date> {

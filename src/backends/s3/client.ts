@@ -38,7 +38,9 @@ export function clientConfig(options: ResolvedS3Options): S3ClientConfig {
   if (options.requestChecksumCalculation) config.requestChecksumCalculation = options.requestChecksumCalculation
   if (options.responseChecksumValidation) config.responseChecksumValidation = options.responseChecksumValidation
   if (options.verify !== undefined) {
-    const httpsAgent = new HttpsAgent(options.verify === false ? { keepAlive: true, rejectUnauthorized: false } : { keepAlive: true, ca: options.verify })
+    const httpsAgent = new HttpsAgent(
+      options.verify === false ? { keepAlive: true, rejectUnauthorized: false } : { keepAlive: true, ca: options.verify },
+    )
     config.requestHandler = { httpsAgent }
   }
   return { ...config, ...options.clientConfig }
@@ -53,7 +55,8 @@ export interface ChecksumSettings {
 /** The checksum settings the client built from `options` has (the SDK's default: WHEN_SUPPORTED). */
 export function configuredChecksums(options: ResolvedS3Options): ChecksumSettings {
   const merged = clientConfig(options)
-  const pick = (v: unknown) => (v === 'WHEN_REQUIRED' || v === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED') as ChecksumSettings['request']
+  const pick = (v: unknown) =>
+    (v === 'WHEN_REQUIRED' || v === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED') as ChecksumSettings['request']
   return { request: pick(merged.requestChecksumCalculation), response: pick(merged.responseChecksumValidation) }
 }
 
@@ -107,6 +110,9 @@ export class S3ClientHolder {
   /** Closes the client's sockets (only a client this holder built). */
   destroy(): void {
     if (!this.#client || this.#options.client) return
-    void this.#client.then(({ client }) => client.destroy(), () => undefined)
+    void this.#client.then(
+      ({ client }) => client.destroy(),
+      () => undefined,
+    )
   }
 }

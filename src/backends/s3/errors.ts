@@ -102,9 +102,16 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): StorageError | 
       { ...opts, bucket: ctx.bucket, region: ctx.region },
     )
   }
-  if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException' || status === 301) {
+  if (
+    code === 'PermanentRedirect' ||
+    code === 'AuthorizationHeaderMalformed' ||
+    code === 'IllegalLocationConstraintException' ||
+    status === 301
+  ) {
     const right = actualRegion(e)
-    const fix = right ? `set regionName: '${right}' (AWS_S3_REGION_NAME=${right})` : 'set regionName (AWS_S3_REGION_NAME) to the bucket\'s region'
+    const fix = right
+      ? `set regionName: '${right}' (AWS_S3_REGION_NAME=${right})`
+      : "set regionName (AWS_S3_REGION_NAME) to the bucket's region"
     return new ImproperlyConfigured(
       `Bucket '${ctx.bucket}' is ${right ? `in region '${right}'` : 'in another region'}, not '${ctx.region}': ${fix}.`,
       opts,
@@ -123,13 +130,20 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): StorageError | 
     )
   }
   if (code === 'RequestTimeTooSkewed') {
-    return new StorageError(`S3 refused the request: this machine's clock is off by more than 15 minutes. Synchronise it (NTP).`, { ...opts, code: 'E_CLOCK_SKEW' })
+    return new StorageError(`S3 refused the request: this machine's clock is off by more than 15 minutes. Synchronise it (NTP).`, {
+      ...opts,
+      code: 'E_CLOCK_SKEW',
+    })
   }
   if (status === 403 || code === 'AccessDenied' || code === 'AllAccessDisabled') {
     let action = ACTIONS[ctx.operation] ?? 's3:GetObject'
-    if (ctx.acl && (ctx.operation === 'save' || ctx.operation === 'write' || ctx.operation === 'copy' || ctx.operation === 'move')) action += ' and s3:PutObjectAcl'
+    if (ctx.acl && (ctx.operation === 'save' || ctx.operation === 'write' || ctx.operation === 'copy' || ctx.operation === 'move'))
+      action += ' and s3:PutObjectAcl'
     const resource = ctx.operation === 'list' ? `arn:aws:s3:::${ctx.bucket}` : `arn:aws:s3:::${ctx.bucket}/${ctx.key ?? '*'}`
-    const extra = ctx.operation === 'check' || ctx.operation === 'stat' ? ` (and s3:ListBucket on arn:aws:s3:::${ctx.bucket}, without which S3 answers 403 instead of 404 for missing keys)` : ''
+    const extra =
+      ctx.operation === 'check' || ctx.operation === 'stat'
+        ? ` (and s3:ListBucket on arn:aws:s3:::${ctx.bucket}, without which S3 answers 403 instead of 404 for missing keys)`
+        : ''
     return new AccessDeniedError(
       `Access denied to '${ctx.name}' (${where}) during ${ctx.operation}: the credentials need ${action} on ${resource}${extra}.`,
       { ...opts, bucket: ctx.bucket, action },

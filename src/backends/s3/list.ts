@@ -18,13 +18,15 @@ export interface ListScope {
 export async function* listPages(ctx: TransferContext, scope: ListScope, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
   let token: string | undefined
   do {
-    const page = await ctx.client.send(new ctx.sdk.ListObjectsV2Command({
-      Bucket: ctx.bucket,
-      Prefix: scope.prefix,
-      ...(delimiter ? { Delimiter: delimiter } : {}),
-      ...(token ? { ContinuationToken: token } : {}),
-      ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
-    }))
+    const page = await ctx.client.send(
+      new ctx.sdk.ListObjectsV2Command({
+        Bucket: ctx.bucket,
+        Prefix: scope.prefix,
+        ...(delimiter ? { Delimiter: delimiter } : {}),
+        ...(token ? { ContinuationToken: token } : {}),
+        ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
+      }),
+    )
     yield page
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)

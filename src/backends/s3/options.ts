@@ -162,17 +162,49 @@ export interface S3StorageOptions {
 
 /** The option names `S3Storage` accepts; any other throws `ImproperlyConfigured`. */
 export const S3_OPTION_NAMES: readonly (keyof S3StorageOptions)[] = [
-  'bucketName', 'location', 'fileOverwrite', 'objectParameters', 'defaultAcl', 'querystringAuth',
-  'querystringExpire', 'customDomain', 'urlProtocol', 'cloudfrontKeyId', 'cloudfrontKey',
-  'cloudfrontSigner', 'regionName', 'endpointUrl', 'addressingStyle', 'useSsl', 'verify', 'proxies',
-  'proxy', 'signatureVersion', 'gzip', 'gzipContentTypes', 'transferConfig', 'clientConfig', 'client',
-  'accessKey', 'secretKey', 'securityToken', 'sessionProfile', 'requestChecksumCalculation',
-  'responseChecksumValidation', 'conditionalWrites', 'maxMemorySize', 'fileNameCharset',
+  'bucketName',
+  'location',
+  'fileOverwrite',
+  'objectParameters',
+  'defaultAcl',
+  'querystringAuth',
+  'querystringExpire',
+  'customDomain',
+  'urlProtocol',
+  'cloudfrontKeyId',
+  'cloudfrontKey',
+  'cloudfrontSigner',
+  'regionName',
+  'endpointUrl',
+  'addressingStyle',
+  'useSsl',
+  'verify',
+  'proxies',
+  'proxy',
+  'signatureVersion',
+  'gzip',
+  'gzipContentTypes',
+  'transferConfig',
+  'clientConfig',
+  'client',
+  'accessKey',
+  'secretKey',
+  'securityToken',
+  'sessionProfile',
+  'requestChecksumCalculation',
+  'responseChecksumValidation',
+  'conditionalWrites',
+  'maxMemorySize',
+  'fileNameCharset',
 ]
 
 /** django-storages' default `GZIP_CONTENT_TYPES`. */
 export const DEFAULT_GZIP_CONTENT_TYPES: readonly string[] = [
-  'text/css', 'text/javascript', 'application/javascript', 'application/x-javascript', 'image/svg+xml',
+  'text/css',
+  'text/javascript',
+  'application/javascript',
+  'application/x-javascript',
+  'image/svg+xml',
 ]
 
 /** Explicit credentials (never printed). */

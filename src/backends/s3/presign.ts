@@ -95,7 +95,10 @@ export const MAX_PRESIGN_EXPIRY = 604800
 const REFRESH_WINDOW_MS = 5 * 60 * 1000
 const EMPTY_CRC32 = 'AAAAAA=='
 const OPERATION: Record<PresignMethod, string | undefined> = {
-  GET: 'GetObject', HEAD: undefined, PUT: 'PutObject', DELETE: 'DeleteObject',
+  GET: 'GetObject',
+  HEAD: undefined,
+  PUT: 'PutObject',
+  DELETE: 'DeleteObject',
 }
 const QUERY_KEY = /^[A-Za-z0-9_.~-]+$/
 
@@ -309,7 +312,10 @@ export class QueryPresigner {
     const second = Math.floor(date.getTime() / 1000)
     if (second !== this.lastSecond) {
       if (!Number.isFinite(second)) throw new Error('signingDate is not a valid Date.')
-      this.lastLongDate = date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+      this.lastLongDate = date
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace(/[-:]/g, '')
       this.lastSecond = second
     }
     return this.lastLongDate

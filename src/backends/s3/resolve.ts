@@ -9,7 +9,13 @@ import { envBool, envJson, envList, envNumber, envValue, firstEnv, type Env } fr
 import { checkOptions } from '../../core/options.js'
 import { hasControlCharacters } from '../../core/names.js'
 import { normpath } from '../../core/posix.js'
-import { DEFAULT_GZIP_CONTENT_TYPES, S3_OPTION_NAMES, type ResolvedS3Options, type S3StorageOptions, type TransferConfig } from './options.js'
+import {
+  DEFAULT_GZIP_CONTENT_TYPES,
+  S3_OPTION_NAMES,
+  type ResolvedS3Options,
+  type S3StorageOptions,
+  type TransferConfig,
+} from './options.js'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 
 const MIB = 1024 * 1024
@@ -51,7 +57,9 @@ function checkLocation(location: string): string {
   }
   const trimmed = location.replace(/\/+$/, '')
   if (trimmed !== '' && (hasControlCharacters(trimmed) || normpath(trimmed) !== trimmed || trimmed.split('/').includes('..'))) {
-    throw bad(`S3Storage.location '${location}' is not a normalised key prefix (no '//', '.', '..' or control characters). Use '${normpath(trimmed).replace(/^(\.\.\/?)+/, '')}' instead.`)
+    throw bad(
+      `S3Storage.location '${location}' is not a normalised key prefix (no '//', '.', '..' or control characters). Use '${normpath(trimmed).replace(/^(\.\.\/?)+/, '')}' instead.`,
+    )
   }
   return trimmed
 }
@@ -63,11 +71,16 @@ function transfer(value: TransferConfig | undefined): Required<TransferConfig> {
     if (!known.includes(key)) throw bad(`Invalid setting 'transferConfig.${key}' for S3Storage. Valid settings: ${known.join(', ')}.`)
   }
   if (!Number.isInteger(t.partSize) || t.partSize < 5 * MIB) {
-    throw bad(`S3Storage option 'transferConfig.partSize' must be a whole number of bytes of at least 5 MiB (5242880), S3's smallest part; got ${t.partSize}.`)
+    throw bad(
+      `S3Storage option 'transferConfig.partSize' must be a whole number of bytes of at least 5 MiB (5242880), S3's smallest part; got ${t.partSize}.`,
+    )
   }
-  if (!Number.isInteger(t.queueSize) || t.queueSize < 1) throw bad(`S3Storage option 'transferConfig.queueSize' must be a whole number >= 1; got ${t.queueSize}.`)
+  if (!Number.isInteger(t.queueSize) || t.queueSize < 1)
+    throw bad(`S3Storage option 'transferConfig.queueSize' must be a whole number >= 1; got ${t.queueSize}.`)
   if (!Number.isInteger(t.multipartThreshold) || t.multipartThreshold < 0 || t.multipartThreshold > 5 * 1024 * MIB) {
-    throw bad(`S3Storage option 'transferConfig.multipartThreshold' must be a whole number of bytes from 0 to 5 GiB; got ${t.multipartThreshold}.`)
+    throw bad(
+      `S3Storage option 'transferConfig.multipartThreshold' must be a whole number of bytes from 0 to 5 GiB; got ${t.multipartThreshold}.`,
+    )
   }
   return t
 }
@@ -82,7 +95,10 @@ function verifySetting(value: unknown, envName: string): false | Buffer | undefi
   try {
     return readFileSync(value)
   } catch (error) {
-    throw new ImproperlyConfigured(`S3Storage option 'verify' (env ${envName}) names a CA bundle that cannot be read: ${value} (${(error as Error).message}).`, { cause: error })
+    throw new ImproperlyConfigured(
+      `S3Storage option 'verify' (env ${envName}) names a CA bundle that cannot be read: ${value} (${(error as Error).message}).`,
+      { cause: error },
+    )
   }
 }
 
@@ -107,9 +123,12 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
         "Pass clientConfig: { requestHandler: { httpsAgent: new HttpsProxyAgent('http://proxy:3128') } } (package https-proxy-agent) instead.",
     )
   }
-  const signatureVersion = str(o.signatureVersion, 'signatureVersion', 'AWS_S3_SIGNATURE_VERSION') ?? envValue(env, 'AWS_S3_SIGNATURE_VERSION')
+  const signatureVersion =
+    str(o.signatureVersion, 'signatureVersion', 'AWS_S3_SIGNATURE_VERSION') ?? envValue(env, 'AWS_S3_SIGNATURE_VERSION')
   if (signatureVersion !== undefined && signatureVersion !== 's3v4') {
-    throw bad(`S3Storage option 'signatureVersion' (env AWS_S3_SIGNATURE_VERSION) is '${signatureVersion}': only 's3v4' is supported (SigV2 is retired). Remove the setting or set it to 's3v4'.`)
+    throw bad(
+      `S3Storage option 'signatureVersion' (env AWS_S3_SIGNATURE_VERSION) is '${signatureVersion}': only 's3v4' is supported (SigV2 is retired). Remove the setting or set it to 's3v4'.`,
+    )
   }
 
   const bucketName = str(o.bucketName, 'bucketName', 'AWS_STORAGE_BUCKET_NAME') ?? envValue(env, 'AWS_STORAGE_BUCKET_NAME')
@@ -120,8 +139,10 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
 
   // Credentials: options, then AWS_S3_* / AWS_* variables (empty values skipped), else the SDK chain.
   const accessKey = str(o.accessKey, 'accessKey', 'AWS_S3_ACCESS_KEY_ID') || firstEnv(env, 'AWS_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID')
-  const secretKey = str(o.secretKey, 'secretKey', 'AWS_S3_SECRET_ACCESS_KEY') || firstEnv(env, 'AWS_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY')
-  const securityToken = str(o.securityToken, 'securityToken', 'AWS_SESSION_TOKEN') || firstEnv(env, 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN')
+  const secretKey =
+    str(o.secretKey, 'secretKey', 'AWS_S3_SECRET_ACCESS_KEY') || firstEnv(env, 'AWS_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY')
+  const securityToken =
+    str(o.securityToken, 'securityToken', 'AWS_SESSION_TOKEN') || firstEnv(env, 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN')
   const sessionProfile = str(o.sessionProfile, 'sessionProfile', 'AWS_S3_SESSION_PROFILE') || envValue(env, 'AWS_S3_SESSION_PROFILE')
   if ((accessKey || secretKey) && sessionProfile) {
     throw bad(
@@ -130,9 +151,14 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
     )
   }
   if (Boolean(accessKey) !== Boolean(secretKey)) {
-    throw bad(`S3Storage has ${accessKey ? 'an access key but no secret key' : 'a secret key but no access key'}: set both accessKey and secretKey (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither to use the AWS SDK's credential chain.`)
+    throw bad(
+      `S3Storage has ${accessKey ? 'an access key but no secret key' : 'a secret key but no access key'}: set both accessKey and secretKey (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither to use the AWS SDK's credential chain.`,
+    )
   }
-  const credentials = accessKey && secretKey ? { accessKeyId: accessKey, secretAccessKey: secretKey, ...(securityToken ? { sessionToken: securityToken } : {}) } : undefined
+  const credentials =
+    accessKey && secretKey
+      ? { accessKeyId: accessKey, secretAccessKey: secretKey, ...(securityToken ? { sessionToken: securityToken } : {}) }
+      : undefined
 
   const cloudfrontKeyId = str(o.cloudfrontKeyId, 'cloudfrontKeyId', 'AWS_CLOUDFRONT_KEY_ID') ?? envValue(env, 'AWS_CLOUDFRONT_KEY_ID')
   const cloudfrontKey = pem(o.cloudfrontKey ?? envValue(env, 'AWS_CLOUDFRONT_KEY'))
@@ -143,15 +169,24 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
     throw bad("S3Storage option 'cloudfrontSigner' must be a function (url, expiresAt) => signedUrl, or null to disable signing.")
   }
 
-  const addressingStyle = (str(o.addressingStyle, 'addressingStyle', 'AWS_S3_ADDRESSING_STYLE') ?? envValue(env, 'AWS_S3_ADDRESSING_STYLE') ?? 'auto') as ResolvedS3Options['addressingStyle']
+  const addressingStyle = (str(o.addressingStyle, 'addressingStyle', 'AWS_S3_ADDRESSING_STYLE') ??
+    envValue(env, 'AWS_S3_ADDRESSING_STYLE') ??
+    'auto') as ResolvedS3Options['addressingStyle']
   if (!['virtual', 'path', 'auto'].includes(addressingStyle)) {
-    throw bad(`S3Storage option 'addressingStyle' (env AWS_S3_ADDRESSING_STYLE) must be 'virtual', 'path' or 'auto', got '${addressingStyle}'.`)
+    throw bad(
+      `S3Storage option 'addressingStyle' (env AWS_S3_ADDRESSING_STYLE) must be 'virtual', 'path' or 'auto', got '${addressingStyle}'.`,
+    )
   }
   const endpointUrl = str(o.endpointUrl, 'endpointUrl', 'AWS_S3_ENDPOINT_URL') ?? envValue(env, 'AWS_S3_ENDPOINT_URL')
   if (endpointUrl !== undefined && !/^https?:\/\/[^/]/i.test(endpointUrl)) {
-    throw bad(`S3Storage option 'endpointUrl' (env AWS_S3_ENDPOINT_URL) must be an http(s) URL such as 'http://127.0.0.1:9000', got '${endpointUrl}'.`)
+    throw bad(
+      `S3Storage option 'endpointUrl' (env AWS_S3_ENDPOINT_URL) must be an http(s) URL such as 'http://127.0.0.1:9000', got '${endpointUrl}'.`,
+    )
   }
-  const regionName = str(o.regionName, 'regionName', 'AWS_S3_REGION_NAME') ?? firstEnv(env, 'AWS_S3_REGION_NAME', 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? (o.client ? undefined : 'us-east-1')
+  const regionName =
+    str(o.regionName, 'regionName', 'AWS_S3_REGION_NAME') ??
+    firstEnv(env, 'AWS_S3_REGION_NAME', 'AWS_REGION', 'AWS_DEFAULT_REGION') ??
+    (o.client ? undefined : 'us-east-1')
 
   const protocol = (o.urlProtocol === undefined ? envValue(env, 'AWS_S3_URL_PROTOCOL') : o.urlProtocol) || 'https:'
   const urlProtocol = (protocol.endsWith(':') ? protocol : protocol + ':').toLowerCase()
@@ -160,21 +195,31 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
   }
   const customDomain = str(o.customDomain, 'customDomain', 'AWS_S3_CUSTOM_DOMAIN') ?? envValue(env, 'AWS_S3_CUSTOM_DOMAIN')
   if (customDomain !== undefined && (customDomain.endsWith('/') || /^[a-z]+:\/\//i.test(customDomain))) {
-    throw bad(`S3Storage option 'customDomain' (env AWS_S3_CUSTOM_DOMAIN) is a host with an optional path, without scheme or trailing '/', e.g. 'cdn.example.com'; got '${customDomain}'.`)
+    throw bad(
+      `S3Storage option 'customDomain' (env AWS_S3_CUSTOM_DOMAIN) is a host with an optional path, without scheme or trailing '/', e.g. 'cdn.example.com'; got '${customDomain}'.`,
+    )
   }
 
   const querystringExpire = o.querystringExpire ?? envNumber(env, 'AWS_QUERYSTRING_EXPIRE') ?? 3600
   if (!Number.isInteger(querystringExpire) || querystringExpire < 0) {
-    throw bad(`S3Storage option 'querystringExpire' (env AWS_QUERYSTRING_EXPIRE) must be a whole number of seconds >= 0, got ${String(querystringExpire)}.`)
+    throw bad(
+      `S3Storage option 'querystringExpire' (env AWS_QUERYSTRING_EXPIRE) must be a whole number of seconds >= 0, got ${String(querystringExpire)}.`,
+    )
   }
 
   const gzipContentTypes = o.gzipContentTypes ?? envList(env, 'GZIP_CONTENT_TYPES') ?? DEFAULT_GZIP_CONTENT_TYPES
   if (!Array.isArray(gzipContentTypes) || !gzipContentTypes.every((t) => typeof t === 'string')) {
     throw bad("S3Storage option 'gzipContentTypes' must be an array of content types, e.g. ['text/css', 'image/svg+xml'].")
   }
-  const objectParameters = plainObject(o.objectParameters ?? envJson(env, 'AWS_S3_OBJECT_PARAMETERS'), 'objectParameters', 'AWS_S3_OBJECT_PARAMETERS') ?? {}
-  const transferConfig = transfer(plainObject(o.transferConfig ?? envJson(env, 'AWS_S3_TRANSFER_CONFIG'), 'transferConfig', 'AWS_S3_TRANSFER_CONFIG') as TransferConfig | undefined)
-  const clientConfig = (plainObject(o.clientConfig ?? envJson(env, 'AWS_S3_CLIENT_CONFIG'), 'clientConfig', 'AWS_S3_CLIENT_CONFIG') ?? {}) as S3ClientConfig
+  const objectParameters =
+    plainObject(o.objectParameters ?? envJson(env, 'AWS_S3_OBJECT_PARAMETERS'), 'objectParameters', 'AWS_S3_OBJECT_PARAMETERS') ?? {}
+  const transferConfig = transfer(
+    plainObject(o.transferConfig ?? envJson(env, 'AWS_S3_TRANSFER_CONFIG'), 'transferConfig', 'AWS_S3_TRANSFER_CONFIG') as
+      | TransferConfig
+      | undefined,
+  )
+  const clientConfig = (plainObject(o.clientConfig ?? envJson(env, 'AWS_S3_CLIENT_CONFIG'), 'clientConfig', 'AWS_S3_CLIENT_CONFIG') ??
+    {}) as S3ClientConfig
   if (o.client !== undefined && (typeof o.client !== 'object' || typeof (o.client as S3Client).send !== 'function')) {
     throw bad("S3Storage option 'client' must be an S3Client from @aws-sdk/client-s3.")
   }
@@ -209,8 +254,12 @@ export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS
     ...(o.client ? { client: o.client } : {}),
     ...(credentials ? { credentials } : {}),
     ...(sessionProfile ? { sessionProfile } : {}),
-    requestChecksumCalculation: checksumSetting(o.requestChecksumCalculation ?? envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION'), 'requestChecksumCalculation') ?? (endpointUrl ? 'WHEN_REQUIRED' : undefined),
-    responseChecksumValidation: checksumSetting(o.responseChecksumValidation ?? envValue(env, 'AWS_RESPONSE_CHECKSUM_VALIDATION'), 'responseChecksumValidation') ?? (endpointUrl ? 'WHEN_REQUIRED' : undefined),
+    requestChecksumCalculation:
+      checksumSetting(o.requestChecksumCalculation ?? envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION'), 'requestChecksumCalculation') ??
+      (endpointUrl ? 'WHEN_REQUIRED' : undefined),
+    responseChecksumValidation:
+      checksumSetting(o.responseChecksumValidation ?? envValue(env, 'AWS_RESPONSE_CHECKSUM_VALIDATION'), 'responseChecksumValidation') ??
+      (endpointUrl ? 'WHEN_REQUIRED' : undefined),
     conditionalWrites: bool(o.conditionalWrites, 'conditionalWrites') ?? envBool(env, 'AWS_S3_CONDITIONAL_WRITES') ?? true,
   }
 }

@@ -20,7 +20,6 @@ import { isPreconditionFailed } from './errors.js'
 import { copyParameters, gzipBody, readHead, type WritePlan } from './write.js'
 import { copyObject, multipartUpload, putObject, type TransferContext } from './transfer.js'
 
-
 /** Keys being written without overwrite by this process (`endpoint|bucket|key`). */
 const CLAIMED = new Set<string>()
 

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Storage, type WriteRequest } from '../../core/storage.js'
-import { FileExistsError, StorageError, SuspiciousFileOperation } from '../../core/errors.js'
+import { FileExistsError, type StorageError, SuspiciousFileOperation } from '../../core/errors.js'
 import type { Env } from '../../core/env.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions } from './options.js'
@@ -183,7 +183,10 @@ export class S3Storage extends Storage {
     // The HEAD guards servers that ignore If-None-Match; the header makes it atomic where honoured.
     if (!overwrite && (await this._exists(to))) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
     const ctx = await this.context()
-    const params = copyParameters({ ...this.#options.objectParameters, ...(this.#options.defaultAcl && !this.#options.objectParameters.ACL ? { ACL: this.#options.defaultAcl } : {}) })
+    const params = copyParameters({
+      ...this.#options.objectParameters,
+      ...(this.#options.defaultAcl && !this.#options.objectParameters.ACL ? { ACL: this.#options.defaultAcl } : {}),
+    })
     const extra = !overwrite && this.#options.conditionalWrites ? { IfNoneMatch: '*' } : {}
     try {
       await copyObject(ctx, this.key(from), this.key(to), params, extra)
@@ -226,7 +229,11 @@ export class S3Storage extends Storage {
       const failed = (out.Errors ?? []).find((e) => e.Code !== 'NoSuchKey')
       if (failed) {
         const status = failed.Code === 'AccessDenied' ? 403 : undefined
-        throw Object.assign(new Error(`${failed.Code}: ${failed.Message ?? ''} (key '${failed.Key}')`), { name: failed.Code, Code: failed.Code, $metadata: { httpStatusCode: status } })
+        throw Object.assign(new Error(`${failed.Code}: ${failed.Message ?? ''} (key '${failed.Key}')`), {
+          name: failed.Code,
+          Code: failed.Code,
+          $metadata: { httpStatusCode: status },
+        })
       }
     }
   }
@@ -270,7 +277,11 @@ export class S3Storage extends Storage {
   private scope(name: string): ListScope {
     const dir = name.replace(/\/+$/, '')
     const owner = this.download.ExpectedBucketOwner
-    return { root: this.#prefix, prefix: dir === '' ? this.#prefix : this.key(dir) + '/', ...(owner ? { expectedBucketOwner: String(owner) } : {}) }
+    return {
+      root: this.#prefix,
+      prefix: dir === '' ? this.#prefix : this.key(dir) + '/',
+      ...(owner ? { expectedBucketOwner: String(owner) } : {}),
+    }
   }
 
   protected async _listdir(name: string): Promise<[string[], string[]]> {

@@ -25,7 +25,13 @@ export interface TransferContext {
 export const MAX_SINGLE_COPY = 5 * 1024 * 1024 * 1024
 
 /** Uploads a small body with one PutObject (`extra`: e.g. `IfNoneMatch: '*'`). */
-export async function putObject(ctx: TransferContext, key: string, params: Record<string, unknown>, data: Buffer, extra: Record<string, unknown> = {}): Promise<void> {
+export async function putObject(
+  ctx: TransferContext,
+  key: string,
+  params: Record<string, unknown>,
+  data: Buffer,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const input = { ...params, ...extra, Bucket: ctx.bucket, Key: key, Body: data, ContentLength: data.length }
   await ctx.client.send(new ctx.sdk.PutObjectCommand(input as never), { abortSignal: ctx.signal })
 }
@@ -125,22 +131,31 @@ function uploadRequestParameters(params: Record<string, unknown>, source: boolea
   return out
 }
 
-async function multipartCopy(ctx: TransferContext, from: string, to: string, params: Record<string, unknown>, extra: Record<string, unknown>, limit: number): Promise<void> {
+async function multipartCopy(
+  ctx: TransferContext,
+  from: string,
+  to: string,
+  params: Record<string, unknown>,
+  extra: Record<string, unknown>,
+  limit: number,
+): Promise<void> {
   const { sdk, client, bucket } = ctx
   const head = await client.send(new sdk.HeadObjectCommand({ ...sourceReadParameters(params), Bucket: bucket, Key: from } as never))
   const size = head.ContentLength ?? 0
   const uploadParams = Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('CopySource')))
-  const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({
-    ...uploadParams,
-    Bucket: bucket,
-    Key: to,
-    ContentType: head.ContentType,
-    ContentEncoding: head.ContentEncoding,
-    ContentDisposition: head.ContentDisposition,
-    CacheControl: head.CacheControl,
-    ContentLanguage: head.ContentLanguage,
-    Metadata: head.Metadata,
-  } as never))
+  const { UploadId } = await client.send(
+    new sdk.CreateMultipartUploadCommand({
+      ...uploadParams,
+      Bucket: bucket,
+      Key: to,
+      ContentType: head.ContentType,
+      ContentEncoding: head.ContentEncoding,
+      ContentDisposition: head.ContentDisposition,
+      CacheControl: head.CacheControl,
+      ContentLanguage: head.ContentLanguage,
+      Metadata: head.Metadata,
+    } as never),
+  )
   const uploadId = UploadId!
   try {
     const partSize = Math.max(Math.ceil(size / 10_000), Math.min(limit, 512 * 1024 * 1024))
@@ -153,27 +168,32 @@ async function multipartCopy(ctx: TransferContext, from: string, to: string, par
         const start = index * partSize
         const end = Math.min(size, start + partSize) - 1
         ctx.signal?.throwIfAborted()
-        const out = await client.send(new sdk.UploadPartCopyCommand({
-          ...uploadRequestParameters(params, true),
-          Bucket: bucket,
-          Key: to,
-          UploadId: uploadId,
-          PartNumber: index + 1,
-          CopySource: copySource(bucket, from),
-          ...(size > 0 ? { CopySourceRange: `bytes=${start}-${end}` } : {}),
-        } as never), { abortSignal: ctx.signal })
+        const out = await client.send(
+          new sdk.UploadPartCopyCommand({
+            ...uploadRequestParameters(params, true),
+            Bucket: bucket,
+            Key: to,
+            UploadId: uploadId,
+            PartNumber: index + 1,
+            CopySource: copySource(bucket, from),
+            ...(size > 0 ? { CopySourceRange: `bytes=${start}-${end}` } : {}),
+          } as never),
+          { abortSignal: ctx.signal },
+        )
         parts[index] = { ETag: out.CopyPartResult!.ETag!, PartNumber: index + 1 }
       }
     }
     await Promise.all(Array.from({ length: Math.min(ctx.transfer.queueSize, count) }, worker))
-    await client.send(new sdk.CompleteMultipartUploadCommand({
-      ...uploadRequestParameters(params, false),
-      ...extra,
-      Bucket: bucket,
-      Key: to,
-      UploadId: uploadId,
-      MultipartUpload: { Parts: parts },
-    } as never))
+    await client.send(
+      new sdk.CompleteMultipartUploadCommand({
+        ...uploadRequestParameters(params, false),
+        ...extra,
+        Bucket: bucket,
+        Key: to,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      } as never),
+    )
   } catch (error) {
     await abortUpload(ctx, to, uploadId)
     throw error

@@ -188,8 +188,14 @@ const QUERY_MEMBERS: Record<string, string> = {
  * so they are refused rather than silently dropped.
  */
 const HEADER_MEMBERS = new Set([
-  'IfMatch', 'IfModifiedSince', 'IfNoneMatch', 'IfUnmodifiedSince', 'Range',
-  'SSECustomerAlgorithm', 'SSECustomerKey', 'SSECustomerKeyMD5',
+  'IfMatch',
+  'IfModifiedSince',
+  'IfNoneMatch',
+  'IfUnmodifiedSince',
+  'Range',
+  'SSECustomerAlgorithm',
+  'SSECustomerKey',
+  'SSECustomerKeyMD5',
 ])
 
 /**

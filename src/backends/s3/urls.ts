@@ -69,20 +69,42 @@ export class S3Urls {
     } else this.#cloudfront = null
   }
 
-  private build(region: string, checksums: { request: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'; response: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' }): Signing {
+  private build(
+    region: string,
+    checksums: { request: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'; response: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' },
+  ): Signing {
     const o = this.#options
     let locator: ObjectLocator
     try {
-      locator = objectLocator({ bucket: o.bucketName, region, endpointUrl: o.endpointUrl, addressingStyle: o.addressingStyle, useSsl: o.useSsl })
+      locator = objectLocator({
+        bucket: o.bucketName,
+        region,
+        endpointUrl: o.endpointUrl,
+        addressingStyle: o.addressingStyle,
+        useSsl: o.useSsl,
+      })
     } catch (error) {
-      throw new ImproperlyConfigured(`S3Storage cannot build URLs: ${(error as Error).message} Check bucketName, regionName and endpointUrl.`, { cause: error })
+      throw new ImproperlyConfigured(
+        `S3Storage cannot build URLs: ${(error as Error).message} Check bucketName, regionName and endpointUrl.`,
+        { cause: error },
+      )
     }
     const credentials = this.#clients.credentialProvider()
     return {
       locator,
-      get: new QueryPresigner({ region, credentials, requestChecksumCalculation: checksums.request, responseChecksumValidation: checksums.response }),
+      get: new QueryPresigner({
+        region,
+        credentials,
+        requestChecksumCalculation: checksums.request,
+        responseChecksumValidation: checksums.response,
+      }),
       // Presigned uploads never carry a checksum: an empty body's CRC32 would make S3 refuse the upload.
-      put: new QueryPresigner({ region, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+      put: new QueryPresigner({
+        region,
+        credentials,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
     }
   }
 
@@ -104,7 +126,8 @@ export class S3Urls {
   url(key: string, options: UrlOptions): string | Promise<string> {
     const o = this.#options
     const expire = options.expire ?? o.querystringExpire
-    if (!Number.isInteger(expire) || expire < 0) throw invalid(`url() option 'expire' must be a whole number of seconds >= 0, got ${String(expire)}.`)
+    if (!Number.isInteger(expire) || expire < 0)
+      throw invalid(`url() option 'expire' must be a whole number of seconds >= 0, got ${String(expire)}.`)
     if (o.customDomain) {
       let url = `${o.urlProtocol}//${o.customDomain}/${filepathToUri(key)}`
       if (options.parameters && Object.keys(options.parameters).length) url += '?' + formEncode(options.parameters)
@@ -119,7 +142,8 @@ export class S3Urls {
       throw invalid((error as Error).message, error)
     }
     const method = (options.httpMethod ?? 'GET').toUpperCase() as PresignMethod
-    if (o.querystringAuth && !METHODS.has(method)) throw invalid(`url() option 'httpMethod' must be GET, HEAD, PUT or DELETE, got '${options.httpMethod}'.`)
+    if (o.querystringAuth && !METHODS.has(method))
+      throw invalid(`url() option 'httpMethod' must be GET, HEAD, PUT or DELETE, got '${options.httpMethod}'.`)
     const finish = (signing: Signing): string | Promise<string> => {
       const { protocol, host, path } = signing.locator(key)
       if (!o.querystringAuth) {
@@ -141,8 +165,10 @@ export class S3Urls {
     if (options.method === 'POST') {
       const [{ createPresignedPost }, { client }] = await Promise.all([import('@aws-sdk/s3-presigned-post'), this.#clients.get()])
       const fields: Record<string, string> = {}
-      for (const [member, header] of Object.entries(UPLOAD_HEADERS)) if (params[member] !== undefined) fields[header] = String(params[member])
-      for (const [member, field] of Object.entries(HOISTED)) if (params[member] !== undefined) fields[field === 'x-amz-acl' ? 'acl' : field] = String(params[member])
+      for (const [member, header] of Object.entries(UPLOAD_HEADERS))
+        if (params[member] !== undefined) fields[header] = String(params[member])
+      for (const [member, field] of Object.entries(HOISTED))
+        if (params[member] !== undefined) fields[field === 'x-amz-acl' ? 'acl' : field] = String(params[member])
       const max = options.maxSize ?? 5 * 1024 * 1024 * 1024
       const post = await createPresignedPost(client, {
         Bucket: this.#options.bucketName,
@@ -153,12 +179,14 @@ export class S3Urls {
       })
       return { url: post.url, method: 'POST', headers: {}, fields: post.fields, expiresAt }
     }
-    if (options.method !== undefined && options.method !== 'PUT') throw invalid(`signedUploadUrl() option 'method' must be 'PUT' or 'POST', got '${String(options.method)}'.`)
+    if (options.method !== undefined && options.method !== 'PUT')
+      throw invalid(`signedUploadUrl() option 'method' must be 'PUT' or 'POST', got '${String(options.method)}'.`)
     const signing = await this.signing()
     const query: Record<string, string> = {}
     for (const [member, name] of Object.entries(HOISTED)) if (params[member] !== undefined) query[name] = String(params[member])
     const headers: Record<string, string> = {}
-    for (const [member, header] of Object.entries(UPLOAD_HEADERS)) if (params[member] !== undefined) headers[header] = String(params[member])
+    for (const [member, header] of Object.entries(UPLOAD_HEADERS))
+      if (params[member] !== undefined) headers[header] = String(params[member])
     // Without overwrite, the upload itself is conditional: a name taken since signing (or a second
     // upload to the same URL) gets 412 instead of replacing someone's file.
     if (!this.#options.fileOverwrite && this.#options.conditionalWrites) headers['If-None-Match'] = '*'

@@ -66,7 +66,13 @@ export function writePlan(key: string, call: WriteCallOptions, settings: WriteSe
 
 /** The `objectParameters` members that reads and HEADs need too (SSE-C keys, payer, owner). */
 export const DOWNLOAD_PARAMETERS = [
-  'ChecksumMode', 'VersionId', 'SSECustomerAlgorithm', 'SSECustomerKey', 'SSECustomerKeyMD5', 'RequestPayer', 'ExpectedBucketOwner',
+  'ChecksumMode',
+  'VersionId',
+  'SSECustomerAlgorithm',
+  'SSECustomerKey',
+  'SSECustomerKeyMD5',
+  'RequestPayer',
+  'ExpectedBucketOwner',
 ] as const
 
 /** The download-allowed subset of `objectParameters` (s3transfer's ALLOWED_DOWNLOAD_ARGS). */
@@ -78,7 +84,14 @@ export function downloadParameters(objectParameters: Record<string, unknown>): R
 
 /** The write parameters a server-side copy must repeat (S3 does not copy ACLs or storage class). */
 export const COPY_PARAMETERS = [
-  'ACL', 'StorageClass', 'ServerSideEncryption', 'SSEKMSKeyId', 'SSEKMSEncryptionContext', 'BucketKeyEnabled', 'ExpectedBucketOwner', 'RequestPayer',
+  'ACL',
+  'StorageClass',
+  'ServerSideEncryption',
+  'SSEKMSKeyId',
+  'SSEKMSEncryptionContext',
+  'BucketKeyEnabled',
+  'ExpectedBucketOwner',
+  'RequestPayer',
 ] as const
 
 /** The SSE-C members of the parameters: on a copy they are sent twice, for the source and the copy. */
@@ -136,7 +149,8 @@ export async function readHead(body: Readable, limit: number): Promise<BodyHead>
       complete = true
       break
     }
-    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
+    const chunk =
+      typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
     chunks.push(chunk)
     length += chunk.length
   }
