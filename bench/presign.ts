@@ -13,9 +13,9 @@ import { performance } from 'node:perf_hooks'
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
-import { createCloudFrontSigner } from '../src/backends/s3/cloudfront.js'
-import { QueryPresigner } from '../src/backends/s3/presign.js'
-import { getObjectQuery, objectLocator } from '../src/backends/s3/url.js'
+import { createCloudFrontSigner } from '../src/backends/s3/signing/cloudfront.js'
+import { QueryPresigner } from '../src/backends/s3/signing/sigv4.js'
+import { getObjectQuery, objectLocator } from '../src/backends/s3/endpoint.js'
 import { filepathToUri } from '../src/core/uri.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2.5)

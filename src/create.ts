@@ -1,10 +1,11 @@
 /**
  * `createStorage()` and `createStorages()`: building storages from a config object or from the
- * environment (shared/API.md section 2), Django's `STORAGES` for Node.
+ * environment (docs/configuration.md), Django's `STORAGES` for Node.
  */
 import { Storage } from './core/storage.js'
 import { ImproperlyConfigured, InvalidStorageError } from './core/errors.js'
 import { envBool, envValue, type Env } from './core/env.js'
+import type { EnvContext } from './core/options.js'
 import { FileSystemStorage, type FileSystemStorageOptions } from './backends/filesystem/storage.js'
 import { InMemoryStorage, type InMemoryStorageOptions } from './backends/memory/storage.js'
 import { S3Storage, type S3StorageOptions } from './backends/s3/index.js'
@@ -53,29 +54,28 @@ function isStorageClass(fn: BackendFactory): fn is new (options: any) => Storage
 /**
  * A storage from `config`, or from the environment when there is none: the filesystem backend at
  * `MEDIA_ROOT` (default `./media`) served under `MEDIA_URL` (default `/media/`), or S3 from the
- * django-storages `AWS_*` variables (see backendFromEnv). `env` defaults to `process.env`.
+ * django-storages `AWS_*` variables (see backendFromEnv). A built-in backend named in `config`
+ * takes every option `config` leaves unset from `env` (its `fromEnv()`); a `Storage` class or
+ * factory gets `config`'s options only. `env` defaults to `process.env`.
  */
 export function createStorage(config?: StorageConfig, env: Env = process.env): Storage {
-  const { backend, ...options } = (config ?? { backend: backendFromEnv(env) }) as { backend: BackendName | BackendFactory } & Record<
-    string,
-    unknown
-  >
+  return buildStorage(config ?? { backend: backendFromEnv(env) }, env, {})
+}
+
+function buildStorage(config: StorageConfig, env: Env, context: EnvContext): Storage {
+  const { backend, ...options } = config as { backend: BackendName | BackendFactory } & Record<string, unknown>
   if (typeof backend === 'function') {
     const storage = isStorageClass(backend) ? new backend(options) : (backend as (o: unknown) => Storage)(options)
     if (!(storage instanceof Storage)) throw new InvalidStorageError('The backend factory did not return a Storage.')
     return storage
   }
   switch (backend) {
-    case 'filesystem': {
-      const fsOptions = { ...options } as FileSystemStorageOptions
-      if (fsOptions.location === undefined && envValue(env, 'MEDIA_ROOT') !== undefined) fsOptions.location = envValue(env, 'MEDIA_ROOT')
-      if (fsOptions.baseUrl === undefined && envValue(env, 'MEDIA_URL') !== undefined) fsOptions.baseUrl = envValue(env, 'MEDIA_URL')
-      return new FileSystemStorage(fsOptions)
-    }
+    case 'filesystem':
+      return FileSystemStorage.fromEnv(env, options as FileSystemStorageOptions, context)
     case 'memory':
-      return new InMemoryStorage(options as InMemoryStorageOptions)
+      return InMemoryStorage.fromEnv(env, options as InMemoryStorageOptions, context)
     case 's3':
-      return new S3Storage(options as S3StorageOptions, env)
+      return S3Storage.fromEnv(env, options as S3StorageOptions, context)
     default:
       throw new InvalidStorageError(
         `Could not find backend '${String(backend)}': use 'filesystem', 's3' or 'memory', or pass a Storage class.`,
@@ -93,7 +93,13 @@ export interface StorageRegistry {
   readonly aliases: string[]
 }
 
-/** A registry of named storages, e.g. `{ default: {...}, staticfiles: {...} }`, built lazily. */
+/**
+ * A registry of named storages, e.g. `{ default: {...}, staticfiles: {...} }`, built lazily.
+ * The environment's connection settings (credentials, bucket, region, endpoint, …) apply to
+ * every alias; settings that widen access (`AWS_DEFAULT_ACL`, `AWS_QUERYSTRING_AUTH=false`,
+ * `AWS_S3_CUSTOM_DOMAIN` without CloudFront keys, `AWS_LOCATION`) only to `default`: another
+ * alias is private unless its own config says otherwise (docs/configuration.md, "Named storages and the environment").
+ */
 export function createStorages(configs: Record<string, StorageConfig>, env: Env = process.env): StorageRegistry {
   const built = new Map<string, Storage>()
   return {
@@ -105,7 +111,7 @@ export function createStorages(configs: Record<string, StorageConfig>, env: Env 
           `Could not find config for '${alias}' in the storages configuration (configured: ${Object.keys(configs).join(', ') || 'none'}).`,
         )
       }
-      storage = createStorage(configs[alias], env)
+      storage = buildStorage(configs[alias]!, env, { alias })
       built.set(alias, storage)
       return storage
     },

@@ -3,7 +3,7 @@
  * and memory. Importing this module does not load the AWS SDK.
  */
 export { Storage } from './core/storage.js'
-export type { WriteRequest, TimeKind, BaseStorageOptions } from './core/storage.js'
+export type { WriteRequest, TimeKind, BaseStorageOptions, NameLimits, ErrorContext } from './core/storage.js'
 export * from './core/errors.js'
 export { cleanName, safeJoin, getValidFilename, validateFileName, getAvailableOverwriteName } from './core/names.js'
 export { filepathToUri } from './core/uri.js'
@@ -19,4 +19,15 @@ export type { StorageConfig, StorageRegistry, BackendName, BackendFactory } from
 export type { LocalUrlOptions } from './core/local-urls.js'
 export { LocalUrls } from './core/local-urls.js'
 export type { LocalGrant, GrantCheck } from './core/signing.js'
-export type { Check, Diagnosable } from './core/diagnostics.js'
+export { signGrant, verifyGrant } from './core/signing.js'
+export type { Check } from './core/diagnostics.js'
+export { signedUrlVerifierOf, isSelfServing, isDiagnosable, isPolicyProvider } from './core/capabilities.js'
+export type {
+  SignedUrlVerifier,
+  HasSignedUrlVerifier,
+  SelfServing,
+  Diagnosable,
+  PolicyProvider,
+  IamPolicyOptions,
+} from './core/capabilities.js'
+export type { EnvContext } from './core/options.js'

@@ -6,11 +6,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Storage } from '../core/storage.js'
-import { StorageError } from '../core/errors.js'
-import type { Check, Diagnosable } from '../core/diagnostics.js'
+import { isStorageError } from '../core/errors.js'
+import { isDiagnosable } from '../core/capabilities.js'
+import type { Check } from '../core/diagnostics.js'
 
 function describe(error: unknown): string {
-  if (error instanceof StorageError) return `${error.name} (${error.code}): ${error.message}`
+  if (isStorageError(error)) return `${error.name} (${error.code}): ${error.message}`
   return (error as Error)?.message ?? String(error)
 }
 
@@ -49,8 +50,7 @@ async function* roundTrip(storage: Storage): AsyncIterable<Check> {
 export async function runDoctor(storage: Storage, _env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
   out.write(`storage: ${String(storage)}\n`)
   let failed = false
-  const extra = (storage as Partial<Diagnosable>).diagnose?.bind(storage)
-  const sources: AsyncIterable<Check>[] = extra ? [extra(), roundTrip(storage)] : [roundTrip(storage)]
+  const sources: AsyncIterable<Check>[] = isDiagnosable(storage) ? [storage.diagnose(), roundTrip(storage)] : [roundTrip(storage)]
   for (const source of sources) {
     for await (const check of source) {
       if (check.status === 'fail') failed = true

@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { basename } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createStorage } from '../create.js'
-import { StorageError } from '../core/errors.js'
+import { isStorageError } from '../core/errors.js'
 import type { Storage } from '../core/storage.js'
 import { runDoctor } from './doctor.js'
 import { policyFor } from './policy.js'
@@ -18,7 +18,8 @@ MEDIA_ROOT/MEDIA_URL, AWS_STORAGE_BUCKET_NAME and the other AWS_* settings.
 
 Commands:
   doctor               check the configuration end to end; non-zero exit on a failure
-  policy               print the least-privilege IAM policy for the bucket and location (S3)
+  policy [--doctor]    print the least-privilege IAM policy for the bucket and location (S3);
+                       --doctor adds the bucket-setting reads doctor makes
   ls [PREFIX]          list files under PREFIX (recursive)
   url NAME             print the URL of NAME
   put FILE [NAME]      store a local FILE as NAME (default: its file name); prints the stored name
@@ -44,9 +45,12 @@ export async function main(
   switch (command) {
     case 'doctor':
       return runDoctor(storage(), env, out)
-    case 'policy':
-      out.write(JSON.stringify(policyFor(storage()), null, 2) + '\n')
+    case 'policy': {
+      const unknown = args.find((a) => a !== '--doctor')
+      if (unknown !== undefined) throw new UsageError(`policy takes no argument but --doctor, not '${unknown}'.`)
+      out.write(`${JSON.stringify(policyFor(storage(), { doctor: args.includes('--doctor') }), null, 2)}\n`)
       return 0
+    }
     case 'ls': {
       for await (const entry of storage().list(args[0] ?? '', { recursive: true })) {
         out.write(`${String(entry.size).padStart(12)}  ${entry.lastModified.toISOString()}  ${entry.name}\n`)
@@ -88,7 +92,7 @@ export async function run(): Promise<void> {
     if (error instanceof UsageError) {
       process.stderr.write(`node-storages: ${error.message}\n\n${USAGE}`)
       process.exitCode = 2
-    } else if (error instanceof StorageError) {
+    } else if (isStorageError(error)) {
       process.stderr.write(`node-storages: ${error.name} (${error.code}): ${error.message}\n`)
       process.exitCode = 1
     } else {

@@ -2,7 +2,7 @@
 import { Readable, Transform } from 'node:stream'
 import { addAbortSignal } from 'node:stream'
 import type { Content, Progress } from './types.js'
-import { StorageError } from './errors.js'
+import { InvalidContentError } from './errors.js'
 
 /** Whether `value` is a Node `Readable` (or quacks like one). */
 export function isNodeReadable(value: unknown): value is Readable {
@@ -49,9 +49,8 @@ export function toReadable(content: Content): Readable {
   if (content && typeof (content as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     return Readable.from(content as AsyncIterable<Uint8Array>, { objectMode: false })
   }
-  throw new StorageError(
+  throw new InvalidContentError(
     'Unsupported content: pass a Buffer, Uint8Array, string, Node Readable, web ReadableStream, Blob or AsyncIterable<Uint8Array>.',
-    { code: 'E_INVALID_CONTENT' },
   )
 }
 

@@ -7,30 +7,24 @@
 import type { Readable, Writable } from 'node:stream'
 import { randomInt } from 'node:crypto'
 import {
-  FileNotFoundError,
-  FileExistsError,
-  AccessDeniedError,
-  NotImplementedError,
+  ContentError,
+  InvalidNameError,
+  InvalidRangeError,
   StorageError,
   SuspiciousFileOperation,
+  type StorageOperation,
 } from './errors.js'
-import {
-  assertNoTraversal,
-  cleanName,
-  getAvailableOverwriteName,
-  getValidFilename,
-  hasControlCharacters,
-  isTemporaryName,
-  safeJoin,
-  validateFileName,
-} from './names.js'
-import { allSuffixes, basename, codePointLength, dropLastCodePoints, join, normpath, split } from './posix.js'
-import { contentName, knownLength, prepareBody, streamToBuffer, toReadable } from './content.js'
-import { createStorageWriteStream } from './write-stream.js'
+import { assertNoTraversal, cleanName, getValidFilename, validateFileName } from './names.js'
+import { join, normpath, split } from './posix.js'
+import { contentName, knownLength, prepareBody, toReadable } from './content.js'
+import { availableName, fits, overwriteName } from './available-name.js'
+import { maxNameBytes, resolveName, resolveTargetName } from './resolve.js'
+import { genericStorageError, isAbortError, type ErrorContext } from './wrap-error.js'
 import type {
   Content,
   FileEntry,
   FileStat,
+  IoOptions,
   ListOptions,
   OpenOptions,
   SaveOptions,
@@ -40,39 +34,20 @@ import type {
   WriteStreamOptions,
 } from './types.js'
 
+export type { NameLimits } from './resolve.js'
+export type { WriteRequest, TimeKind } from './backend.js'
+import { StorageBackend, type TimeKind } from './backend.js'
+export type { ErrorContext } from './wrap-error.js'
+
 /** Throws for a range that is not two whole numbers >= 0 with start <= end. */
 function checkRange({ start, end }: OpenOptions): void {
   const whole = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
   if (!whole(start) || !whole(end) || (start !== undefined && end !== undefined && start > end)) {
-    throw new StorageError(
+    throw new InvalidRangeError(
       `Invalid byte range start=${String(start)} end=${String(end)}: use whole numbers >= 0 with start <= end (end is inclusive).`,
-      { code: 'E_INVALID_RANGE' },
     )
   }
 }
-
-// A name matching none of these is its own cleaned, safely joined form (the fast path of url()).
-const NEEDS_NORMALISING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\\|^\//
-
-/** What a backend's `_save` receives besides the name. */
-export interface WriteRequest extends Omit<SaveOptions, 'maxLength' | 'onProgress'> {
-  /** The content, as a byte stream; destroyed with an error when the caller aborts. */
-  body: Readable
-  /** Byte length when known in advance (buffers, strings, blobs). */
-  size?: number
-  /** Replace an existing file (`fileOverwrite`, or `createWriteStream`), else keep both. */
-  overwrite: boolean
-  /**
-   * For no-overwrite writes: call when `name` turned out to be taken at commit time (exclusive
-   * create failed); returns the next available, validated name to commit under instead.
-   */
-  nextName(taken: string): Promise<string>
-  /** The content object `save()` was given, for backends that can use it directly. */
-  content?: Content
-}
-
-/** Which kind of time `_getTime` is asked for. */
-export type TimeKind = 'modified' | 'created' | 'accessed'
 
 /** The options every backend has. */
 export interface BaseStorageOptions {
@@ -80,161 +55,41 @@ export interface BaseStorageOptions {
   fileOverwrite?: boolean
 }
 
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  signal.throwIfAborted()
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
 /**
  * Abstract base class of every storage. Users call its public methods; backends implement the
  * protected `_`-prefixed ones, which receive names already checked and resolved: relative to
  * `location`, `/`-separated, normalised, never escaping.
  */
-export abstract class Storage {
+export abstract class Storage extends StorageBackend {
   /** Whether `save()` replaces an existing file of the same name (default false). */
   readonly fileOverwrite: boolean
 
   protected constructor(options: BaseStorageOptions = {}) {
+    super()
     this.fileOverwrite = options.fileOverwrite ?? false
-  }
-
-  // ---------------------------------------------------------------- the backend contract
-
-  /** Writes `req.body` under `name` and returns the name stored (see `WriteRequest.nextName`). */
-  protected abstract _save(name: string, req: WriteRequest): Promise<string>
-  /** A read stream of the file (inclusive byte range); `ENOENT`-like error when missing. */
-  protected abstract _open(name: string, options: OpenOptions): Promise<Readable>
-  /** Deletes the file; a missing file is no error. */
-  protected abstract _delete(name: string): Promise<void>
-  /** Whether the name exists. */
-  protected abstract _exists(name: string): Promise<boolean>
-  /** `[directories, files]` one level under `path` (`''` is the root). */
-  protected abstract _listdir(path: string): Promise<[string[], string[]]>
-  /** Files under the directory `prefix`, lazily. */
-  protected abstract _list(prefix: string, options: ListOptions): AsyncIterable<FileEntry>
-  /** Size, modification time and the rest; `ENOENT`-like error when missing. */
-  protected abstract _stat(name: string): Promise<FileStat>
-  /** The URL of the name. */
-  protected abstract _url(name: string, options: UrlOptions): Promise<string> | string
-
-  /** Whole content; defaults to reading `_open`. */
-  protected async _read(name: string): Promise<Buffer> {
-    return streamToBuffer(await this._open(name, {}))
-  }
-
-  /** A time of the file; only modification time by default (from `_stat`). */
-  protected async _getTime(name: string, kind: TimeKind): Promise<Date> {
-    if (kind === 'modified') return (await this._stat(name)).lastModified
-    throw new NotImplementedError(`subclasses of Storage must provide a get${kind[0]!.toUpperCase()}${kind.slice(1)}Time() method`)
-  }
-
-  /** Copies a file; default streams it through `_open` and `_save`. */
-  protected async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
-    const body = await this._open(from, {})
-    await this._save(to, {
-      body,
-      overwrite,
-      nextName: async () => {
-        throw new FileExistsError(`File '${to}' already exists.`, { key: to })
-      },
-    })
-  }
-
-  /** Moves a file; default copies, then deletes the source. */
-  protected async _move(from: string, to: string, overwrite: boolean): Promise<void> {
-    await this._copy(from, to, overwrite)
-    await this._delete(from)
-  }
-
-  /** Deletes many files; default deletes them a few at a time. */
-  protected async _deleteMany(names: string[]): Promise<void> {
-    for (let i = 0; i < names.length; i += 16) await Promise.all(names.slice(i, i + 16).map((n) => this._delete(n)))
-  }
-
-  /** An absolute local path; unsupported by default. */
-  protected _path(_name: string): string {
-    throw new NotImplementedError("This backend doesn't support absolute paths.")
-  }
-
-  /** A direct-upload instruction; unsupported by default. */
-  protected async _signedUploadUrl(_name: string, _options: SignedUploadOptions): Promise<SignedUpload> {
-    throw new NotImplementedError('This backend does not support signed upload URLs.')
-  }
-
-  /** A write stream committing on finish; default pipes into `_save` with overwrite on. */
-  protected _createWriteStream(name: string, options: WriteStreamOptions, wrap: (error: unknown) => unknown): Writable {
-    return createStorageWriteStream(
-      (body, signal) => this._save(name, { ...options, body, signal, overwrite: true, nextName: async () => name }),
-      wrap,
-      () => this._delete(name),
-    )
-  }
-
-  /**
-   * Maps a provider error to a `StorageError`, or returns undefined to use the generic mapping.
-   * Backends override this to translate their SDK's errors (the one place they do so).
-   */
-  protected mapError(_error: unknown, _operation: string, _name: string): StorageError | undefined {
-    return undefined
-  }
-
-  /**
-   * A check of the resolved name a backend adds (S3: the 1,024-byte key limit). Throws
-   * `SuspiciousFileOperation`; called for every name before any I/O.
-   */
-  protected checkResolvedName(_resolved: string, _given: string): void {}
-
-  /** Longest stored name in UTF-8 bytes the backend allows, if limited (S3 keys). */
-  protected maxNameBytes(): number | undefined {
-    return undefined
-  }
-
-  /** The prefix names are confined to by `safeJoin` (S3: the key prefix); `''` for local roots. */
-  protected get namespace(): string {
-    return ''
   }
 
   // ---------------------------------------------------------------- names
 
-  /**
-   * Checks a name and resolves it relative to `location`: control characters, absolute names and
-   * names that escape throw `SuspiciousFileOperation("Attempted access to '<name>' denied.")`.
-   */
+  /** Checks a name and resolves it relative to `location` (see core/resolve.ts). */
   protected resolveName(name: string): string {
-    if (typeof name !== 'string') {
-      throw new SuspiciousFileOperation(`Attempted access to '${String(name)}' denied: a name must be a string.`, { key: String(name) })
-    }
-    const denied = () => new SuspiciousFileOperation(`Attempted access to '${name}' denied.`, { key: name })
-    if (hasControlCharacters(name)) throw denied()
-    if (!NEEDS_NORMALISING.test(name)) {
-      // Already normal (no `.`/`..` segment, no `//`, `\\` or leading `/`): resolves to itself.
-      this.checkResolvedName(name, name)
-      return name
-    }
-    const cleaned = cleanName(name)
-    if (cleaned.startsWith('/')) throw denied()
-    const ns = this.namespace.replace(/^\/+|\/+$/g, '')
-    let joined: string
-    try {
-      joined = safeJoin(ns, cleaned)
-    } catch {
-      throw denied()
-    }
-    const resolved = ns ? joined.slice(ns.length + 1) : joined
-    this.checkResolvedName(resolved, name)
-    return resolved
+    return resolveName(name, this.nameLimits)
   }
 
-  /**
-   * The checks of a name a file is written under: a string, Django's `validate_file_name` (no
-   * absolute name, no `..`, a file name), then `resolveName`. Returns the resolved name.
-   */
+  /** The checks of a name a file is written under; returns the resolved name. */
   protected checkTargetName(name: string): string {
-    if (typeof name !== 'string') return this.resolveName(name)
-    validateFileName(name, true)
-    const resolved = this.resolveName(name)
-    if (isTemporaryName(basename(resolved))) {
-      throw new SuspiciousFileOperation(
-        `'${name}' has the form of node-storages' temporary files (.nstmp-<hex>), which listings hide: pick another name.`,
-        { key: name },
-      )
-    }
-    return resolved
+    return resolveTargetName(name, this.nameLimits)
   }
 
   /** Django's `get_valid_name`: `getValidFilename`. */
@@ -260,28 +115,15 @@ export abstract class Storage {
     return normpath(join(dirName, this.getValidName(fileName)))
   }
 
-  /** How many code points to cut off a root so `name` fits `maxLength` and the byte limit. */
-  private excess(name: string, root: string, maxLength?: number | null): number {
-    let cut = maxLength ? Math.max(0, codePointLength(name) - maxLength) : 0
-    const maxBytes = this.maxNameBytes()
-    if (maxBytes !== undefined) {
-      let over = Buffer.byteLength(name) - maxBytes
-      const cps = [...root]
-      let n = 0
-      while (over > 0 && n < cps.length) over -= Buffer.byteLength(cps[cps.length - 1 - n++]!)
-      if (over > 0) n = cps.length
-      cut = Math.max(cut, n)
-    }
-    return cut
+  /** Django's `is_name_available`: not existing, not reserved, and fitting `maxLength` and the key limit. */
+  async isNameAvailable(name: string, maxLength?: number | null): Promise<boolean> {
+    if (!fits(name, maxLength, maxNameBytes(this.nameLimits))) return false
+    return this.isFree(name)
   }
 
-  /** Django's `is_name_available`: not existing and not longer than `maxLength`. */
-  async isNameAvailable(name: string, maxLength?: number | null): Promise<boolean> {
-    const exists = await this.exists(name)
-    if (maxLength && codePointLength(name) > maxLength) return false
-    const maxBytes = this.maxNameBytes()
-    if (maxBytes !== undefined && Buffer.byteLength(name) > maxBytes) return false
-    return !exists
+  private async isFree(name: string): Promise<boolean> {
+    if (this.isNameReserved(this.resolveName(name))) return false
+    return !(await this.exists(name))
   }
 
   /**
@@ -296,70 +138,45 @@ export abstract class Storage {
     assertNoTraversal(rawDir)
     validateFileName(rawFile)
     this.resolveName(name)
-    name = cleanName(name.replace(/\\/g, '/'))
-    const [dirName, fileName] = split(name)
-    if (this.fileOverwrite) {
-      const fitted = getAvailableOverwriteName(name, maxLength)
-      const [, file] = split(fitted)
-      const cut = this.excess(fitted, file, null)
-      return cut ? this.getAvailableNameTruncated(fitted, cut) : fitted
-    }
-    const ext = allSuffixes(fileName)
-    let root = fileName.slice(0, fileName.length - ext.length)
-    while (!(await this.isNameAvailable(name, maxLength))) {
-      name = join(dirName, this.getAlternativeName(root, ext))
-      const cut = this.excess(name, root, maxLength)
-      if (cut > 0) {
-        root = dropLastCodePoints(root, cut)
-        if (!root) {
-          throw new SuspiciousFileOperation(
-            `Storage can not find an available filename for "${name}". Please make sure that the corresponding file field allows sufficient "max_length".`,
-            { key: name },
-          )
-        }
-        name = join(dirName, this.getAlternativeName(root, ext))
-      }
-    }
-    return name
-  }
-
-  private getAvailableNameTruncated(name: string, cut: number): string {
-    const [dirName, fileName] = split(name)
-    const ext = allSuffixes(fileName)
-    const root = dropLastCodePoints(fileName.slice(0, fileName.length - ext.length), cut)
-    if (!root) {
-      throw new SuspiciousFileOperation(
-        `Storage tried to truncate away entire filename "${name}": the name is too long for this storage.`,
-        { key: name },
-      )
-    }
-    return join(dirName, root + ext)
+    const cleaned = cleanName(name.replace(/\\/g, '/'))
+    const maxBytes = maxNameBytes(this.nameLimits)
+    if (this.fileOverwrite) return overwriteName(cleaned, maxLength, maxBytes)
+    return availableName(
+      { isFree: (n) => this.isFree(n), alternative: (root, ext) => this.getAlternativeName(root, ext), maxNameBytes: maxBytes },
+      cleaned,
+      maxLength,
+    )
   }
 
   // ---------------------------------------------------------------- errors
 
-  /** Wraps any error once: storage errors pass through, provider errors get a class and `cause`. */
-  protected wrapError(error: unknown, operation: string, name: string): unknown {
-    if (error instanceof StorageError) return error
-    if ((error as Error)?.name === 'AbortError') return error
-    const mapped = this.mapError(error, operation, name)
-    if (mapped) return mapped
-    const code = (error as NodeJS.ErrnoException)?.code
-    const opts = { cause: error, key: name, operation }
-    if (code === 'ENOENT' || code === 'ENOTDIR') return new FileNotFoundError(`File does not exist: '${name}'.`, opts)
-    if (code === 'EEXIST') return new FileExistsError(`File '${name}' already exists.`, opts)
-    if (code === 'EACCES' || code === 'EPERM') {
-      return new AccessDeniedError(`Access denied to '${name}' (${operation}): check the permissions of the storage location.`, opts)
+  /** Wraps any error once: storage errors and aborts pass through, provider errors get a class and `cause`. */
+  protected wrapError(error: unknown, operation: StorageOperation, name: string): unknown {
+    if (error instanceof StorageError || isAbortError(error)) return error
+    let resolved: string | undefined
+    try {
+      resolved = this.resolveName(name)
+    } catch {
+      resolved = undefined
     }
-    if (code === 'EISDIR') return new StorageError(`'${name}' is a directory, not a file.`, { ...opts, code: 'EISDIR' })
-    const message = (error as Error)?.message ?? String(error)
-    return new StorageError(`Unable to ${operation} '${name}': ${message}`, opts)
+    const context: ErrorContext = { operation, name, ...(resolved !== undefined ? { resolved } : {}) }
+    return this.mapError(error, context) ?? genericStorageError(error, context)
   }
 
-  private async run<T>(operation: string, name: string, fn: () => Promise<T> | T): Promise<T> {
+  /** Runs a call: rejects with the signal's reason when it aborts (at once when `race`), else wraps errors once. */
+  private async run<T>(
+    operation: StorageOperation,
+    name: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T> | T,
+    race = true,
+  ): Promise<T> {
     try {
-      return await fn()
+      signal?.throwIfAborted()
+      const work = Promise.resolve(fn())
+      return await (race ? abortable(work, signal) : work)
     } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error
       throw this.wrapError(error, operation, name)
     }
   }
@@ -383,56 +200,59 @@ export abstract class Storage {
     // client that went away while the name was being picked): record it instead of letting an
     // unhandled 'error' event end the process, and report it as the content's failure.
     let sourceError: unknown
-    source.on('error', (error) => (sourceError ??= error))
-    return this.run('save', given, async () => {
-      try {
-        const available = await this.getAvailableName(given, maxLength)
-        validateFileName(available, true)
-        signal?.throwIfAborted()
-        if (sourceError !== undefined) throw sourceError
-        const size = knownLength(content)
-        const body = prepareBody(source, size, { signal, onProgress })
-        const nextName = async (taken: string) => {
-          const next = await this.getAvailableName(taken, maxLength)
-          validateFileName(next, true)
-          return this.resolveName(next)
-        }
-        const stored = await this._save(this.resolveName(available), {
-          ...rest,
-          signal,
-          body,
-          size,
-          content,
-          overwrite: this.fileOverwrite,
-          nextName,
-        })
-        return validateFileName(stored, true)
-      } catch (error) {
-        if (!source.destroyed) source.destroy()
-        if (error !== undefined && error === sourceError && (error as Error)?.name !== 'AbortError') {
-          throw new StorageError(`Could not read the content to save as '${given}': ${(error as Error)?.message ?? String(error)}`, {
-            code: 'E_CONTENT',
-            key: given,
-            operation: 'save',
-            cause: error,
-          })
-        }
-        throw error
-      }
+    source.on('error', (error) => {
+      sourceError ??= error
     })
+    // Not raced: the backend settles only after it cleaned up, so nothing is left behind.
+    return this.run(
+      'save',
+      given,
+      signal,
+      async () => {
+        try {
+          const available = await this.getAvailableName(given, maxLength)
+          validateFileName(available, true)
+          signal?.throwIfAborted()
+          if (sourceError !== undefined) throw sourceError
+          const size = knownLength(content)
+          const body = prepareBody(source, size, { signal, onProgress })
+          const nextName = async (taken: string) => {
+            const next = await this.getAvailableName(taken, maxLength)
+            validateFileName(next, true)
+            return this.resolveName(next)
+          }
+          const resolved = this.resolveName(available)
+          const stored = await this._save(resolved, { ...rest, signal, body, size, content, overwrite: this.fileOverwrite, nextName })
+          return validateFileName(stored, true)
+        } catch (error) {
+          if (!source.destroyed) source.destroy()
+          if (signal?.aborted) throw signal.reason
+          if (error !== undefined && error === sourceError && !isAbortError(error)) {
+            const message = (error as Error)?.message ?? String(error)
+            throw new ContentError(`Could not read the content to save as '${given}': ${message}`, {
+              key: given,
+              operation: 'save',
+              cause: error,
+            })
+          }
+          throw error
+        }
+      },
+      false,
+    )
   }
 
   /** A read stream of the file; `start`/`end` (inclusive) read a range. Missing: `FileNotFoundError`. */
   async open(name: string, options: OpenOptions = {}): Promise<Readable> {
     const key = this.resolveName(name)
     checkRange(options)
-    return this.run('open', name, () => this._open(key, options))
+    return this.run('open', name, options.signal, () => this._open(key, options))
   }
 
   /** The whole content of the file. Missing: `FileNotFoundError`. */
-  async read(name: string): Promise<Buffer> {
+  async read(name: string, options: IoOptions = {}): Promise<Buffer> {
     const key = this.resolveName(name)
-    return this.run('read', name, () => this._read(key))
+    return this.run('read', name, options.signal, () => this._read(key, options))
   }
 
   /**
@@ -444,80 +264,82 @@ export abstract class Storage {
     return this._createWriteStream(key, options, (error) => this.wrapError(error, 'write', name))
   }
 
-  /** Deletes the file; a missing file is no error, an empty name is. */
-  async delete(name: string): Promise<void> {
-    if (name === '' || name == null) throw new StorageError('The name must be given to delete().', { code: 'E_INVALID_NAME' })
+  /** A resolved name that must name a file, not the storage root. */
+  private fileKey(name: string, method: string): string {
+    if (name === '' || name == null) throw new InvalidNameError(`The name must be given to ${method}().`)
     const key = this.resolveName(name)
-    if (key === '')
-      throw new StorageError(`The name must be given to delete(): '${name}' names the storage root.`, { code: 'E_INVALID_NAME', key: name })
-    return this.run('delete', name, () => this._delete(key))
+    if (key === '') throw new InvalidNameError(`${method}() needs the name of a file: '${name}' names the storage root.`, { key: name })
+    return key
+  }
+
+  /** Deletes the file; a missing file is no error, an empty name is. */
+  async delete(name: string, options: IoOptions = {}): Promise<void> {
+    const key = this.fileKey(name, 'delete')
+    return this.run('delete', name, options.signal, () => this._delete(key, options))
   }
 
   /** Deletes every name given (batched where the backend can). Names are all checked first. */
-  async deleteMany(names: Iterable<string>): Promise<void> {
+  async deleteMany(names: Iterable<string>, options: IoOptions = {}): Promise<void> {
     const list = [...names]
-    for (const n of list)
-      if (n === '' || n == null) throw new StorageError('The name must be given to deleteMany().', { code: 'E_INVALID_NAME' })
-    const keys = list.map((n) => this.resolveName(n))
-    keys.forEach((k, i) => {
-      if (k === '')
-        throw new StorageError(`The names given to deleteMany() must name files: '${list[i]}' names the storage root.`, {
-          code: 'E_INVALID_NAME',
-          key: list[i],
-        })
-    })
-    return this.run('delete', list.join(', '), () => this._deleteMany(keys))
+    const keys = list.map((n) => this.fileKey(n, 'deleteMany'))
+    return this.run('delete', list.join(', '), options.signal, () => this._deleteMany(keys, options))
   }
 
   /** Whether the name exists (filesystem and memory: also for a directory). */
-  async exists(name: string): Promise<boolean> {
+  async exists(name: string, options: IoOptions = {}): Promise<boolean> {
     const key = this.resolveName(name)
-    return this.run('check', name, () => this._exists(key))
+    return this.run('exists', name, options.signal, () => this._exists(key, options))
   }
 
   /** `[directories, files]` one level under `path`, bare names; a missing directory is empty. */
-  async listdir(path = ''): Promise<[string[], string[]]> {
+  async listdir(path = '', options: IoOptions = {}): Promise<[string[], string[]]> {
     const key = this.resolveName(path)
-    return this.run('list', path, () => this._listdir(key))
+    return this.run('list', path, options.signal, () => this._listdir(key, options))
   }
 
   /** Files under the directory `prefix` (`''`: the root), read lazily; `recursive` descends. */
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<FileEntry> {
     const key = this.resolveName(prefix)
     try {
-      yield* this._list(key, options)
+      for await (const entry of this._list(key, options)) {
+        options.signal?.throwIfAborted()
+        yield entry
+      }
     } catch (error) {
+      if (options.signal?.aborted && error === options.signal.reason) throw error
       throw this.wrapError(error, 'list', prefix)
     }
   }
 
   /** Size in bytes. Missing: `FileNotFoundError`. */
-  async size(name: string): Promise<number> {
-    return (await this.stat(name)).size
+  async size(name: string, options: IoOptions = {}): Promise<number> {
+    return (await this.stat(name, options)).size
   }
 
   /** Size, modification time, ETag and content type. Missing: `FileNotFoundError`. */
-  async stat(name: string): Promise<FileStat> {
+  async stat(name: string, options: IoOptions = {}): Promise<FileStat> {
     const key = this.resolveName(name)
-    return this.run('stat', name, () => this._stat(key))
+    return this.run('stat', name, options.signal, () => this._stat(key, options))
   }
 
   /** Last modification time. Missing: `FileNotFoundError`. */
-  async getModifiedTime(name: string): Promise<Date> {
-    const key = this.resolveName(name)
-    return this.run('stat', name, () => this._getTime(key, 'modified'))
+  async getModifiedTime(name: string, options: IoOptions = {}): Promise<Date> {
+    return this.time(name, 'modified', options)
   }
 
   /** Creation time; `NotImplementedError` where the backend has none. */
-  async getCreatedTime(name: string): Promise<Date> {
-    const key = this.resolveName(name)
-    return this.run('stat', name, () => this._getTime(key, 'created'))
+  async getCreatedTime(name: string, options: IoOptions = {}): Promise<Date> {
+    return this.time(name, 'created', options)
   }
 
   /** Last access time; `NotImplementedError` where the backend has none. */
-  async getAccessedTime(name: string): Promise<Date> {
+  async getAccessedTime(name: string, options: IoOptions = {}): Promise<Date> {
+    return this.time(name, 'accessed', options)
+  }
+
+  private async time(name: string, kind: TimeKind, options: IoOptions): Promise<Date> {
     const key = this.resolveName(name)
-    return this.run('stat', name, () => this._getTime(key, 'accessed'))
+    return this.run('stat', name, options.signal, () => this._getTime(key, kind, options))
   }
 
   /** A URL for the name (signed when the storage signs URLs). */
@@ -541,19 +363,19 @@ export abstract class Storage {
   }
 
   /** Copies `from` to `to`; onto an existing name without `fileOverwrite`: `FileExistsError`. */
-  async copy(from: string, to: string): Promise<void> {
+  async copy(from: string, to: string, options: IoOptions = {}): Promise<void> {
     const src = this.resolveName(from)
     const dst = this.checkTargetName(to)
-    if (src === '') throw new StorageError('copy() needs the name of a file to copy.', { code: 'E_INVALID_NAME', key: from })
-    return this.run('copy', from, () => this._copy(src, dst, this.fileOverwrite))
+    if (src === '') throw new InvalidNameError('copy() needs the name of a file to copy.', { key: from })
+    return this.run('copy', from, options.signal, () => this._copy(src, dst, this.fileOverwrite, options))
   }
 
   /** Moves `from` to `to`; onto an existing name without `fileOverwrite`: `FileExistsError`. */
-  async move(from: string, to: string): Promise<void> {
+  async move(from: string, to: string, options: IoOptions = {}): Promise<void> {
     const src = this.resolveName(from)
     const dst = this.checkTargetName(to)
-    if (src === '') throw new StorageError('move() needs the name of a file to move.', { code: 'E_INVALID_NAME', key: from })
-    return this.run('move', from, () => this._move(src, dst, this.fileOverwrite))
+    if (src === '') throw new InvalidNameError('move() needs the name of a file to move.', { key: from })
+    return this.run('move', from, options.signal, () => this._move(src, dst, this.fileOverwrite, options))
   }
 
   /**
@@ -562,7 +384,7 @@ export abstract class Storage {
    */
   async signedUploadUrl(name: string, options: SignedUploadOptions = {}): Promise<SignedUpload> {
     this.checkTargetName(name)
-    return this.run('sign upload for', name, async () => {
+    return this.run('signedUploadUrl', name, options.signal, async () => {
       const available = await this.getAvailableName(name, options.maxLength)
       validateFileName(available, true)
       return this._signedUploadUrl(this.resolveName(available), options)

@@ -1,4 +1,4 @@
-/** Public types of the Storage contract (shared/API.md section 3). */
+/** Public types of the Storage contract (docs/custom-backends.md describes it for implementers). */
 import type { Readable } from 'node:stream'
 
 /** What `save()` accepts. Streams are read as they arrive, never buffered whole. */
@@ -30,14 +30,18 @@ export interface SaveOptions {
   objectParameters?: Record<string, unknown>
 }
 
+/** Options every I/O method takes. */
+export interface IoOptions {
+  /** Aborts the call: it rejects with the signal's reason and leaves nothing behind. */
+  signal?: AbortSignal
+}
+
 /** Options of `open()`: an inclusive byte range. */
-export interface OpenOptions {
+export interface OpenOptions extends IoOptions {
   /** First byte to read (default 0). */
   start?: number
   /** Last byte to read, inclusive (default: the end). */
   end?: number
-  /** Aborts the read. */
-  signal?: AbortSignal
 }
 
 /** Options of `createWriteStream()`. */
@@ -77,13 +81,13 @@ export interface FileStat {
 }
 
 /** Options of `list()`. */
-export interface ListOptions {
+export interface ListOptions extends IoOptions {
   /** Descend into sub-directories (default false: one level, files only). */
   recursive?: boolean
 }
 
 /** Options of `signedUploadUrl()`. */
-export interface SignedUploadOptions {
+export interface SignedUploadOptions extends IoOptions {
   /** Seconds the upload URL stays valid (default the storage's `querystringExpire`). */
   expire?: number
   /** Content type the client must send. */

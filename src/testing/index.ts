@@ -15,6 +15,7 @@ import { writeTests } from './write-tests.js'
 import { readTests } from './read-tests.js'
 import { nameTests } from './name-tests.js'
 import { manageTests } from './manage-tests.js'
+import { signalTests } from './signal-tests.js'
 
 export type { StorageCapabilities, StorageFactory } from './context.js'
 
@@ -26,7 +27,7 @@ export interface DescribeStorageOptions {
   cleanup?: (storage: Storage) => void | Promise<void>
 }
 
-/** Registers the shared behaviour tests (about 55) for the storage `factory` builds. */
+/** Registers the shared behaviour tests for the storage `factory` builds. */
 export function describeStorage(name: string, factory: StorageFactory, options: DescribeStorageOptions = {}): void {
   describe(`${name} (shared behaviour suite)`, () => {
     let current: Storage | undefined
@@ -55,5 +56,6 @@ export function describeStorage(name: string, factory: StorageFactory, options: 
     describe('reading', () => readTests(ctx))
     describe('names', () => nameTests(ctx))
     describe('managing files', () => manageTests(ctx))
+    describe('cancellation and error status', () => signalTests(ctx))
   })
 }

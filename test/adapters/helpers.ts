@@ -81,7 +81,7 @@ export function localBackends(): Backend[] {
 /** Whether S3Storage is implemented (not the placeholder that throws "not yet available"). */
 export function s3Available(): boolean {
   try {
-    new S3Storage({ bucketName: 'probe', endpointUrl: 'http://127.0.0.1:9', accessKey: 'probe', secretKey: 'probe' }, {})
+    new S3Storage({ bucketName: 'probe', endpointUrl: 'http://127.0.0.1:9', accessKey: 'probe', secretKey: 'probe' })
     return true
   } catch (error) {
     return !/not yet available/i.test(String(error))
@@ -95,18 +95,15 @@ export function s3Backend(): Backend {
   return {
     label: 'S3Storage (s3rver)',
     make: (options = {}) => {
-      const storage = new S3Storage(
-        {
-          bucketName: s3.buckets[0],
-          endpointUrl: s3.proxyEndpoint,
-          accessKey: S3RVER_CREDENTIALS.accessKeyId,
-          secretKey: S3RVER_CREDENTIALS.secretAccessKey,
-          location: `adapters-${randomUUID()}`,
-          conditionalWrites: false, // s3rver ignores If-None-Match
-          ...options,
-        },
-        {},
-      )
+      const storage = new S3Storage({
+        bucketName: s3.buckets[0],
+        endpointUrl: s3.proxyEndpoint,
+        accessKey: S3RVER_CREDENTIALS.accessKeyId,
+        secretKey: S3RVER_CREDENTIALS.secretAccessKey,
+        location: `adapters-${randomUUID()}`,
+        conditionalWrites: false, // s3rver ignores If-None-Match
+        ...options,
+      })
       made.push(storage)
       return storage
     },

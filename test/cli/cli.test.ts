@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
-import { InMemoryStorage } from '../../src/index.js'
+import { ImproperlyConfigured, InMemoryStorage, S3Storage } from '../../src/index.js'
+import { isPolicyProvider, type PolicyProvider, type SelfServing } from '../../src/core/capabilities.js'
 import { policyFor } from '../../src/cli/policy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-cli-'))
@@ -59,24 +60,60 @@ describe('the node-storages command', () => {
     await expect(cli('frobnicate')).rejects.toThrow(/Unknown command/)
   })
 
-  it('policy grants object actions under the location only, and refuses non-S3 storages', () => {
-    const policy = policyFor(Object.assign(new InMemoryStorage(), { bucketName: 'media-bucket', location: 'media' })) as {
-      Statement: { Action: string[]; Resource: string; Condition?: unknown }[]
-    }
-    expect(policy.Statement[1]!.Resource).toBe('arn:aws:s3:::media-bucket/media/*')
-    expect(policy.Statement[1]!.Action).not.toContain('s3:PutObjectAcl')
-    expect(policy.Statement[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['media/', 'media/*'] } })
+  it('policy refuses a storage that states no IAM policy (not S3)', async () => {
     expect(() => policyFor(new InMemoryStorage())).toThrow(/policy` is for S3/)
+    await expect(cli('policy')).rejects.toBeInstanceOf(ImproperlyConfigured)
   })
 })
 
 describe('policy for a real S3Storage', () => {
-  it('adds s3:PutObjectAcl only when the storage writes an ACL', async () => {
-    const { S3Storage } = await import('../../src/index.js')
-    const base = { bucketName: 'b', location: 'media', accessKey: 'k', secretKey: 's' }
-    const actions = (s: InstanceType<typeof S3Storage>) => (policyFor(s) as { Statement: { Action: string[] }[] }).Statement[1]!.Action
-    expect(actions(new S3Storage(base, {}))).not.toContain('s3:PutObjectAcl')
-    expect(actions(new S3Storage({ ...base, defaultAcl: 'private' }, {}))).toContain('s3:PutObjectAcl')
-    expect(actions(new S3Storage({ ...base, objectParameters: { ACL: 'public-read' } }, {}))).toContain('s3:PutObjectAcl')
+  const base = { bucketName: 'media-bucket', location: 'media', accessKey: 'k', secretKey: 's' }
+  type Policy = { Statement: { Sid: string; Action: string[]; Resource: string; Condition?: unknown }[] }
+
+  it('grants listing and object actions under the location only', () => {
+    const policy = policyFor(new S3Storage(base)) as Policy
+    expect(policy.Statement[0]).toMatchObject({ Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::media-bucket' })
+    expect(policy.Statement[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['media/', 'media/*'] } })
+    expect(policy.Statement[1]!.Resource).toBe('arn:aws:s3:::media-bucket/media/*')
+    expect(policy.Statement[1]!.Action).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+    ])
+    expect(policy.Statement).toHaveLength(2)
+  })
+
+  it('adds s3:PutObjectAcl only when the storage writes an ACL', () => {
+    const actions = (s: S3Storage) => (policyFor(s) as Policy).Statement[1]!.Action
+    expect(actions(new S3Storage(base))).not.toContain('s3:PutObjectAcl')
+    expect(actions(new S3Storage({ ...base, defaultAcl: 'private' }))).toContain('s3:PutObjectAcl')
+    expect(actions(new S3Storage({ ...base, objectParameters: { ACL: 'public-read' } }))).toContain('s3:PutObjectAcl')
+  })
+
+  it("is the storage's own iamPolicy(), found through the PolicyProvider capability", () => {
+    const storage = new S3Storage(base)
+    const provider: PolicyProvider = storage
+    const selfServing: SelfServing = storage
+    expect(isPolicyProvider(storage) && selfServing.servesItself).toBe(true)
+    expect(policyFor(storage)).toEqual(provider.iamPolicy())
+  })
+
+  it('with doctor: true (policy --doctor) adds the bucket-setting reads doctor makes', async () => {
+    const statements = (policyFor(new S3Storage(base), { doctor: true }) as Policy).Statement
+    expect(statements[2]).toEqual({
+      Sid: 'DoctorReadsBucketSettings',
+      Effect: 'Allow',
+      Action: ['s3:GetBucketOwnershipControls', 's3:GetBucketPublicAccessBlock', 's3:GetBucketCORS'],
+      Resource: 'arn:aws:s3:::media-bucket',
+    })
+    const out = new PassThrough()
+    let text = ''
+    out.on('data', (c) => (text += c))
+    const s3env = { STORAGE_BACKEND: 's3', AWS_STORAGE_BUCKET_NAME: 'media-bucket', AWS_LOCATION: 'media' }
+    expect(await main(['policy', '--doctor'], s3env, out)).toBe(0)
+    expect(JSON.parse(text).Statement[2].Action).toContain('s3:GetBucketCORS')
+    await expect(main(['policy', '--bogus'], s3env, out)).rejects.toThrow(/--doctor/)
   })
 })

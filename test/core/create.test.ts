@@ -120,3 +120,25 @@ describe('createStorages()', () => {
     expect((registry.get('default') as FileSystemStorage).location).toBe('/tmp/ns-root')
   })
 })
+
+describe('createStorage() with a config and the environment', () => {
+  it("the environment fills what a config leaves unset; the config's options win", async () => {
+    const env = { MEDIA_ROOT: '/tmp/ns-env', MEDIA_URL: '/env/', STORAGE_SECRET: 's'.repeat(32) }
+    const fs = createStorage({ backend: 'filesystem', baseUrl: '/given/', querystringAuth: true }, env) as FileSystemStorage
+    expect(fs.location).toBe('/tmp/ns-env')
+    expect(await fs.url('a')).toMatch(/^\/given\/a\?expires=/)
+    expect(await createStorage({ backend: 'memory' }, env).url('a')).toBe('/env/a')
+  })
+
+  it('a Storage class or factory as backend gets the config only, never the environment', () => {
+    let seen: unknown
+    createStorage({ backend: (o: object) => ((seen = o), new InMemoryStorage()) }, { MEDIA_URL: '/env/' })
+    expect(seen).toEqual({})
+  })
+
+  it('a bad variable throws naming it and the option it sets', () => {
+    expect(() => createStorage({ backend: 's3', bucketName: 'b' }, { AWS_S3_USE_SSL: 'sometimes' })).toThrow(
+      /AWS_S3_USE_SSL="sometimes" is not a boolean.*S3Storage option 'useSsl'/,
+    )
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cleanName, InMemoryStorage, safeJoin, SuspiciousFileOperation } from '../../src/index.js'
+import { cleanName, InMemoryStorage, safeJoin, SuspiciousFileOperation, type NameLimits } from '../../src/index.js'
 
 class Exposed extends InMemoryStorage {
   resolve(name: string): string {
@@ -7,12 +7,19 @@ class Exposed extends InMemoryStorage {
   }
 }
 
+const BYTE_LIMIT: NameLimits = { prefix: '', maxKeyBytes: 24, limitName: 'the 24-byte limit' }
+
 class ByteLimited extends InMemoryStorage {
-  protected override maxNameBytes(): number {
-    return 24
+  protected override get nameLimits(): NameLimits {
+    return BYTE_LIMIT
   }
-  protected override checkResolvedName(resolved: string, given: string): void {
-    if (Buffer.byteLength(resolved) > 24) throw new SuspiciousFileOperation(`'${given}' is over the 24-byte limit`)
+}
+
+/** Holds names as if other writes were in flight, through the base class's reservation hook. */
+class Reserving extends InMemoryStorage {
+  readonly reserved = new Set<string>()
+  protected override isNameReserved(resolved: string): boolean {
+    return this.reserved.has(resolved)
   }
 }
 
@@ -64,5 +71,19 @@ describe('the Storage base class', () => {
     }
     await expect(new InMemoryStorage().save('../x', body())).rejects.toBeInstanceOf(SuspiciousFileOperation)
     expect(pulled).toBe(0)
+  })
+
+  it('the available-name loop skips a name the backend reserves, though nothing is stored under it', async () => {
+    const storage = new Reserving()
+    storage.reserved.add('dir/held.txt')
+    const name = await storage.save('dir/held.txt', 'x')
+    expect(name).toMatch(/^dir\/held_[A-Za-z0-9]{7}\.txt$/)
+    expect(await storage.exists('dir/held.txt')).toBe(false)
+  })
+
+  it('a key over the backend byte limit is refused before any I/O, naming the limit', async () => {
+    const storage = new ByteLimited()
+    await expect(storage.exists('x'.repeat(25))).rejects.toThrow(/over the 24-byte limit/)
+    await expect(storage.url('x'.repeat(25))).rejects.toBeInstanceOf(SuspiciousFileOperation)
   })
 })

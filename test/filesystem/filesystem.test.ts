@@ -150,7 +150,7 @@ describe('FileSystemStorage writes', () => {
 })
 
 describe('FileSystemStorage URLs', () => {
-  it('case 110: url() is urljoin(baseUrl, filepath_to_uri(name))', async () => {
+  it('url() is urljoin(baseUrl, filepath_to_uri(name))', async () => {
     const storage = new FileSystemStorage({ location: tempDir(), baseUrl: '/test_media_url/' })
     expect(await storage.url('test.file')).toBe('/test_media_url/test.file')
     expect(await storage.url("~!*()'@#$%^&*abc`+ =.file")).toBe("/test_media_url/~!*()'%40%23%24%25%5E%26*abc%60%2B%20%3D.file")
@@ -158,13 +158,13 @@ describe('FileSystemStorage URLs', () => {
     expect(await storage.url('')).toBe('/test_media_url/')
   })
 
-  it('case 110 (deliberate difference): absolute names and NUL throw instead of being rewritten', async () => {
+  it('absolute names and NUL throw instead of being rewritten (deliberately unlike Django)', async () => {
     const storage = new FileSystemStorage({ location: tempDir(), baseUrl: '/m/' })
     for (const bad of ['/evil.com', '\\evil.com', '///evil.com', 'ab\u0000c'])
       await expect(storage.url(bad), bad).rejects.toBeInstanceOf(SuspiciousFileOperation)
   })
 
-  it('case 111: a trailing slash is added to baseUrl; baseUrl null makes url() throw', async () => {
+  it('a trailing slash is added to baseUrl; baseUrl null makes url() throw', async () => {
     expect(await new FileSystemStorage({ location: tempDir(), baseUrl: '/no_ending_slash' }).url('test.file')).toBe(
       '/no_ending_slash/test.file',
     )

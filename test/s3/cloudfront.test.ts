@@ -2,7 +2,7 @@
 import { generateKeyPairSync, verify } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 
-import { cannedPolicy, createCloudFrontSigner } from '../../src/backends/s3/cloudfront.js'
+import { cannedPolicy, createCloudFrontSigner } from '../../src/backends/s3/signing/cloudfront.js'
 import { filepathToUri, formEncode } from '../../src/core/uri.js'
 
 // A throwaway key pair, generated per run: no private key is stored in the repository.
@@ -20,7 +20,7 @@ function parse(signed: string) {
 describe('createCloudFrontSigner', () => {
   const signer = createCloudFrontSigner('K2JCJMDEHXQW5F', PEM)
 
-  it('appends Expires, Signature and Key-Pair-Id in that order (case 62 layout)', () => {
+  it('appends Expires, Signature and Key-Pair-Id in that order (the layout django-storages produces)', () => {
     const signed = signer('https://mock.cloudfront.net/file.txt', new Date(3600 * 1000))
     expect(signed).toMatch(
       /^https:\/\/mock\.cloudfront\.net\/file\.txt\?Expires=3600&Signature=[A-Za-z0-9~_-]+&Key-Pair-Id=K2JCJMDEHXQW5F$/,
@@ -28,7 +28,7 @@ describe('createCloudFrontSigner', () => {
     expect(parse(signed).signature).not.toMatch(/[+=/]/)
   })
 
-  it('keeps params before Expires, joined with & (case 63)', () => {
+  it('keeps params before Expires, joined with &', () => {
     const url = `https://mock.cloudfront.net/${filepathToUri('a b.txt')}?${formEncode({ version: 10 })}`
     const signed = signer(url, new Date(60_000))
     expect(signed.startsWith('https://mock.cloudfront.net/a%20b.txt?version=10&Expires=60&Signature=')).toBe(true)

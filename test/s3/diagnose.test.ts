@@ -1,4 +1,4 @@
-// The S3 checks of `node-storages doctor` (src/backends/s3/diagnose.ts): each branch against a mocked
+// The S3 checks of `node-storages doctor` (src/backends/s3/diagnose/): each branch against a mocked
 // client (aws-sdk-client-mock) or, where raw response headers matter (Date, x-amz-bucket-region), a real
 // S3Client whose request handler answers in-process; then the real CLI against s3rver via the verifying proxy.
 import { randomUUID } from 'node:crypto'
@@ -17,7 +17,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { S3Storage, type S3StorageOptions } from '../../src/backends/s3/index.js'
-import { diagnoseS3 } from '../../src/backends/s3/diagnose.js'
+import { diagnoseS3 } from '../../src/backends/s3/diagnose/index.js'
 import type { Check } from '../../src/core/diagnostics.js'
 import { main } from '../../src/cli/main.js'
 import { S3RVER_CREDENTIALS, s3ClientConfig } from '../support/s3rver.js'
@@ -34,10 +34,15 @@ const s3 = mockClient(client)
 
 /** A storage on `test-bucket` under `media`, using the mocked client. */
 const make = (options: S3StorageOptions = {}) =>
-  new S3Storage(
-    { bucketName: 'test-bucket', location: 'media', regionName: 'us-east-1', endpointUrl: LOCAL, fileOverwrite: true, client, ...options },
-    {},
-  )
+  new S3Storage({
+    bucketName: 'test-bucket',
+    location: 'media',
+    regionName: 'us-east-1',
+    endpointUrl: LOCAL,
+    fileOverwrite: true,
+    client,
+    ...options,
+  })
 
 /** An S3 service error as the SDK throws it, optionally with the raw response's headers. */
 const s3Error = (name: string, status: number, headers?: Record<string, string>) =>

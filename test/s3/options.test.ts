@@ -1,6 +1,6 @@
-// S3Storage options, environment fallbacks and URL rules, ported from django-storages'
-// behaviour inventory (shared/research/django-storages.md, section 3; case numbers in the test
-// names). None of this needs a network, and none of it may load the AWS SDK.
+// S3Storage options, environment fallbacks and URL rules, each test checking one behaviour of
+// django-storages' S3Storage (or a deliberate difference, docs/differences.md). None of this needs
+// a network, and none of it may load the AWS SDK.
 import { generateKeyPairSync, verify as verifySignature } from 'node:crypto'
 import { inspect } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
@@ -8,7 +8,7 @@ import { S3Storage, type S3StorageOptions } from '../../src/backends/s3/index.js
 import { ImproperlyConfigured, StorageError, SuspiciousFileOperation } from '../../src/core/errors.js'
 import { clientConfig } from '../../src/backends/s3/client.js'
 import { resolveS3Options } from '../../src/backends/s3/resolve.js'
-import { cannedPolicy } from '../../src/backends/s3/cloudfront.js'
+import { cannedPolicy } from '../../src/backends/s3/signing/cloudfront.js'
 import { verifySigV4 } from '../support/sigv4-proxy.js'
 import { createStorage } from '../../src/create.js'
 
@@ -22,9 +22,9 @@ const ACCESS = 'AKIDEXAMPLE'
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'
 const KEYS = { accessKey: ACCESS, secretKey: SECRET }
 
-/** A storage on `test-bucket` in us-east-1 with an empty environment unless given. */
+/** A storage on `test-bucket` in us-east-1 from `S3Storage.fromEnv()`, with an empty environment unless given. */
 const make = (options: S3StorageOptions = {}, env: Record<string, string> = {}) =>
-  new S3Storage({ bucketName: 'test-bucket', regionName: 'us-east-1', ...options }, env)
+  S3Storage.fromEnv(env, { bucketName: 'test-bucket', regionName: 'us-east-1', ...options })
 
 /** The path of a URL as sent (still percent-encoded). */
 const pathOf = (url: string) => new URL(url).pathname
@@ -39,30 +39,67 @@ function checkSigned(url: string, secret = SECRET, accessKeyId = ACCESS, method 
 }
 
 describe('configuration (cases 100-105, 15)', () => {
-  it('case 104: an unknown option throws ImproperlyConfigured naming it', () => {
+  it('an unknown option throws ImproperlyConfigured naming it', () => {
     expect(() => make({ bogus: 1 } as S3StorageOptions)).toThrow(ImproperlyConfigured)
     expect(() => make({ bogus: 1 } as S3StorageOptions)).toThrow(/^Invalid setting 'bogus' for S3Storage/)
   })
 
-  it('case 15: a location with a leading slash throws, naming the fix', () => {
+  it('a location with a leading slash throws, naming the fix', () => {
     expect(() => make({ location: '/' })).toThrow("S3Storage.location cannot begin with a leading slash. Found '/'. Use '' instead.")
     expect(() => make({ location: '/media' })).toThrow("Found '/media'. Use 'media' instead.")
     expect(() => make({}, { AWS_LOCATION: '/x' })).toThrow(ImproperlyConfigured)
   })
 
-  it('case 14 (deviation): a non-normalised location throws at construction instead of refusing every name', () => {
+  it('a non-normalised location throws at construction instead of refusing every name (deliberately unlike django-storages)', () => {
     expect(() => make({ location: 'x//y/' })).toThrow(/not a normalised key prefix.*Use 'x\/y' instead/)
     expect(() => make({ location: 'a/../b' })).toThrow(ImproperlyConfigured)
   })
 
-  it('case 105: AWS_LOCATION is the location unless the option says otherwise', () => {
+  it('AWS_LOCATION is the location unless the option says otherwise', () => {
     expect(make({}, { AWS_LOCATION: 'foo1' }).location).toBe('foo1')
     expect(make({ location: 'foo2' }, { AWS_LOCATION: 'foo1' }).location).toBe('foo2')
   })
 
   it('a missing bucket throws at construction, naming the option and the variable', () => {
-    expect(() => new S3Storage({}, {})).toThrow("S3Storage needs a bucket: pass bucketName: 'my-bucket' or set AWS_STORAGE_BUCKET_NAME.")
-    expect(new S3Storage({}, { AWS_STORAGE_BUCKET_NAME: 'from-env' }).bucketName).toBe('from-env')
+    expect(() => new S3Storage({})).toThrow("S3Storage needs a bucket: pass bucketName: 'my-bucket' or set AWS_STORAGE_BUCKET_NAME.")
+    expect(S3Storage.fromEnv({ AWS_STORAGE_BUCKET_NAME: 'from-env' }).bucketName).toBe('from-env')
+  })
+
+  it('the constructor reads no environment; fromEnv() and createStorage() do', () => {
+    const saved = { ...process.env }
+    Object.assign(process.env, { AWS_STORAGE_BUCKET_NAME: 'env-bucket', AWS_LOCATION: 'env-location', AWS_QUERYSTRING_AUTH: 'false' })
+    try {
+      expect(() => new S3Storage()).toThrow(/needs a bucket/)
+      const pure = new S3Storage({ bucketName: 'b' })
+      expect([pure.location, pure.querystringAuth]).toEqual(['', true])
+      const fromEnv = S3Storage.fromEnv()
+      expect([fromEnv.bucketName, fromEnv.location, fromEnv.querystringAuth]).toEqual(['env-bucket', 'env-location', false])
+      expect(S3Storage.fromEnv(undefined, { location: 'given' }).location).toBe('given')
+    } finally {
+      for (const key of ['AWS_STORAGE_BUCKET_NAME', 'AWS_LOCATION', 'AWS_QUERYSTRING_AUTH']) {
+        if (saved[key] === undefined) delete process.env[key]
+        else process.env[key] = saved[key]
+      }
+    }
+  })
+
+  it('the constructor reads no environment: only fromEnv() does', () => {
+    const env = { AWS_LOCATION: 'from-env', AWS_STORAGE_BUCKET_NAME: 'env-bucket' }
+    expect(new S3Storage({ bucketName: 'b' }).location).toBe('')
+    expect(S3Storage.fromEnv(env, { bucketName: 'b' }).location).toBe('from-env')
+    expect(S3Storage.fromEnv(env).bucketName).toBe('env-bucket')
+  })
+
+  it('an option given in code is checked and named with its variables', () => {
+    expect(() => make({ querystringExpire: -1 })).toThrow(
+      "S3Storage option 'querystringExpire' (env AWS_QUERYSTRING_EXPIRE) must be a whole number of seconds >= 0, got -1.",
+    )
+    expect(() => make({ querystringAuth: 'no' as never })).toThrow(
+      "S3Storage option 'querystringAuth' (env AWS_QUERYSTRING_AUTH) must be true or false",
+    )
+    expect(() => make({ addressingStyle: 'dns' as never })).toThrow(
+      /'addressingStyle' \(env AWS_S3_ADDRESSING_STYLE\) must be 'virtual', 'path' or 'auto'/,
+    )
   })
 
   it('only signatureVersion s3v4 is accepted', () => {
@@ -71,14 +108,14 @@ describe('configuration (cases 100-105, 15)', () => {
     expect(make({ signatureVersion: 's3v4' })).toBeInstanceOf(S3Storage)
   })
 
-  it('case 102: a profile together with keys throws, from options or from the environment', () => {
+  it('a profile together with keys throws, from options or from the environment', () => {
     const message = /AWS_S3_SESSION_PROFILE\/sessionProfile should not be provided with AWS_S3_ACCESS_KEY_ID\/accessKey/
     expect(() => make({ ...KEYS, sessionProfile: 'p' })).toThrow(message)
     expect(() => make({ sessionProfile: 'p' }, { AWS_ACCESS_KEY_ID: 'k' })).toThrow(message)
     expect(() => make({}, { AWS_S3_SESSION_PROFILE: 'p', AWS_S3_SECRET_ACCESS_KEY: 's' })).toThrow(message)
   })
 
-  it('case 103: one of cloudfrontKeyId / cloudfrontKey alone throws; env id plus option key is valid', () => {
+  it('one of cloudfrontKeyId / cloudfrontKey alone throws; env id plus option key is valid', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string
     const message = 'Both AWS_CLOUDFRONT_KEY_ID/cloudfrontKeyId and AWS_CLOUDFRONT_KEY/cloudfrontKey must be provided together.'
@@ -89,7 +126,7 @@ describe('configuration (cases 100-105, 15)', () => {
     expect(() => make({ cloudfrontKeyId: 'K1', cloudfrontKey: 'not a key' })).toThrow(/could not be parsed/)
   })
 
-  it('case 100: credentials come from options, then AWS_S3_* then AWS_* variables, empty values skipped', async () => {
+  it('credentials come from options, then AWS_S3_* then AWS_* variables, empty values skipped', async () => {
     const keyOf = async (s: S3Storage) => new URL(await s.url('x')).searchParams.get('X-Amz-Credential')!.split('/')[0]
     expect(
       await keyOf(
@@ -111,7 +148,7 @@ describe('configuration (cases 100-105, 15)', () => {
     ).toMatchObject({ ok: true })
   })
 
-  it('case 101: AWS_SESSION_TOKEN, else AWS_SECURITY_TOKEN, is the session token; a profile goes to the client', async () => {
+  it('AWS_SESSION_TOKEN, else AWS_SECURITY_TOKEN, is the session token; a profile goes to the client', async () => {
     const token = async (env: Record<string, string>) => new URL(await make(KEYS, env).url('x')).searchParams.get('X-Amz-Security-Token')
     expect(await token({ AWS_SESSION_TOKEN: 'baz' })).toBe('baz')
     expect(await token({ AWS_SECURITY_TOKEN: 'baz2' })).toBe('baz2')
@@ -129,11 +166,19 @@ describe('configuration (cases 100-105, 15)', () => {
   it('environment values are parsed, and a bad one names its variable', () => {
     const s = make({}, { AWS_QUERYSTRING_AUTH: 'False', AWS_QUERYSTRING_EXPIRE: '600', AWS_S3_FILE_OVERWRITE: 'true' })
     expect([s.querystringAuth, s.querystringExpire, s.fileOverwrite]).toEqual([false, 600, true])
-    expect(() => make({}, { AWS_QUERYSTRING_AUTH: 'maybe' })).toThrow(/AWS_QUERYSTRING_AUTH/)
+    expect(() => make({}, { AWS_QUERYSTRING_AUTH: 'maybe' })).toThrow(
+      `Environment variable AWS_QUERYSTRING_AUTH="maybe" is not a boolean: use true or false (it sets S3Storage option 'querystringAuth').`,
+    )
+    expect(() => make({}, { AWS_S3_USE_SSL: 'Nope' })).toThrow(ImproperlyConfigured)
+    expect(make({}, { AWS_S3_USE_SSL: 'OFF', AWS_S3_VERIFY: 'No' })).toBeInstanceOf(S3Storage)
     expect(() => make({}, { AWS_QUERYSTRING_EXPIRE: 'soon' })).toThrow(/AWS_QUERYSTRING_EXPIRE/)
     expect(() => make({}, { AWS_S3_OBJECT_PARAMETERS: '{nope' })).toThrow(/AWS_S3_OBJECT_PARAMETERS is not valid JSON/)
     expect(() => make({}, { GZIP_CONTENT_TYPES: '[text/css' })).toThrow(/GZIP_CONTENT_TYPES/)
     const r = (env: Record<string, string>) => resolveS3Options({ bucketName: 'b' }, env)
+    expect(r({ AWS_S3_VERIFY: 'OFF' }).verify).toBe(false)
+    expect(r({ AWS_S3_VERIFY: 'yes' }).verify).toBeUndefined()
+    expect(r({ AWS_S3_TRANSFER_CONFIG: '{"queueSize": 2}' }).transferConfig.queueSize).toBe(2)
+    expect(r({ AWS_S3_SESSION_PROFILE: '', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }).credentials?.accessKeyId).toBe('k')
     expect(r({ GZIP_CONTENT_TYPES: 'text/css, image/svg+xml' }).gzipContentTypes).toEqual(['text/css', 'image/svg+xml'])
     expect(r({ GZIP_CONTENT_TYPES: '["text/html"]' }).gzipContentTypes).toEqual(['text/html'])
     expect(r({ AWS_S3_OBJECT_PARAMETERS: '{"CacheControl":"max-age=60"}' }).objectParameters).toEqual({ CacheControl: 'max-age=60' })
@@ -218,24 +263,24 @@ describe('configuration (cases 100-105, 15)', () => {
 })
 
 describe('names and keys (cases 9-14, 30)', () => {
-  it('case 13: location "media/" behaves like "media"', async () => {
+  it('location "media/" behaves like "media"', async () => {
     expect(await make({ location: 'media/', customDomain: 'c' }).url('a')).toBe('https://c/media/a')
   })
 
-  it('case 11: with a location, absolute and escaping names are refused with the name quoted', async () => {
+  it('with a location, absolute and escaping names are refused with the name quoted', async () => {
     const s = make({ location: 'media', customDomain: 'c' })
     await expect(s.url('/foo')).rejects.toThrow("Attempted access to '/foo' denied.")
     await expect(s.url('../x')).rejects.toThrow(SuspiciousFileOperation)
     await expect(s.exists('..')).rejects.toThrow(SuspiciousFileOperation)
   })
 
-  it('case 12 (deviation): with an empty location, absolute and escaping names throw instead of being clamped', async () => {
+  it('an empty location refuses absolute and escaping names instead of clamping them (deliberately unlike django-storages)', async () => {
     const s = make({ customDomain: 'c' })
     await expect(s.url('/foo')).rejects.toThrow(SuspiciousFileOperation)
     await expect(s.url('../x')).rejects.toThrow(SuspiciousFileOperation)
   })
 
-  it('case 10: backslashes and re-entering paths resolve inside the location', async () => {
+  it('backslashes and re-entering paths resolve inside the location', async () => {
     const s = make({ location: 'media', customDomain: 'c' })
     expect(await s.url('a\\b.txt')).toBe('https://c/media/a/b.txt')
     expect(await s.url('x/../../media/y')).toBe('https://c/media/y')
@@ -262,7 +307,7 @@ describe('names and keys (cases 9-14, 30)', () => {
 describe('url() with a custom domain (cases 52-64)', () => {
   const cdn = (o: S3StorageOptions = {}) => make({ customDomain: 'example.com', ...o })
 
-  it('case 52: the URL is the domain and the quoted key; trailing slashes kept', async () => {
+  it('the URL is the domain and the quoted key; trailing slashes kept', async () => {
     const s = cdn()
     expect(await s.url('')).toBe('https://example.com/')
     expect(await s.url('path')).toBe('https://example.com/path')
@@ -270,20 +315,20 @@ describe('url() with a custom domain (cases 52-64)', () => {
     expect(await s.url('path/1/')).toBe('https://example.com/path/1/')
   })
 
-  it('case 53/54: spaces, & and Unicode are percent-encoded from UTF-8', async () => {
+  it('spaces, & and Unicode are percent-encoded from UTF-8', async () => {
     const s = make({ customDomain: 'cdn.example.com', querystringAuth: false })
     expect(await s.url('a b.txt')).toBe('https://cdn.example.com/a%20b.txt')
     expect(pathOf(await s.url('whacky & filename.mp4'))).toBe('/whacky%20%26%20filename.mp4')
     expect(pathOf(await s.url('ãlöhâ.jpg'))).toBe('/%C3%A3l%C3%B6h%C3%A2.jpg')
   })
 
-  it("case 55: filepath_to_uri leaves ~!*()' literal", async () => {
+  it("filepath_to_uri leaves ~!*()' literal", async () => {
     expect(await make({ customDomain: 'c' }).url("~!*()'@#$%^&*abc`+ =.file")).toBe(
       "https://c/~!*()'%40%23%24%25%5E%26*abc%60%2B%20%3D.file",
     )
   })
 
-  it('case 56: +, ?, #, ;, :, and % are escaped, never double-decoded', async () => {
+  it('+, ?, #, ;, :, and % are escaped, never double-decoded', async () => {
     const s = make({ customDomain: 'c' })
     expect(pathOf(await s.url('a+b.txt'))).toBe('/a%2Bb.txt')
     expect(await s.url('a?b#c.txt')).toBe('https://c/a%3Fb%23c.txt')
@@ -292,13 +337,13 @@ describe('url() with a custom domain (cases 52-64)', () => {
     expect(pathOf(await s.url('x/../y.txt'))).toBe('/y.txt')
   })
 
-  it('case 57: parameters are form-encoded in order', async () => {
+  it('parameters are form-encoded in order', async () => {
     expect(await make({ customDomain: 'c' }).url('f.mp4', { parameters: { version: 10, 'a b': 'c&d' } })).toBe(
       'https://c/f.mp4?version=10&a+b=c%26d',
     )
   })
 
-  it('case 58/59: the location and a path in the domain come before the name', async () => {
+  it('the location and a path in the domain come before the name', async () => {
     expect(await make({ customDomain: 'cdn.example.com', location: 'media' }).url('x y.txt')).toBe(
       'https://cdn.example.com/media/x%20y.txt',
     )
@@ -307,13 +352,13 @@ describe('url() with a custom domain (cases 52-64)', () => {
     )
   })
 
-  it('case 60: urlProtocol http: is used; empty falls back to https:', async () => {
+  it('urlProtocol http: is used; empty falls back to https:', async () => {
     expect(await make({ customDomain: 'c' }, { AWS_S3_URL_PROTOCOL: 'http:' }).url('x')).toBe('http://c/x')
     expect(await make({ customDomain: 'c' }, { AWS_S3_URL_PROTOCOL: '' }).url('x')).toBe('https://c/x')
     expect(await make({ customDomain: 'c', urlProtocol: 'http' }).url('x')).toBe('http://c/x') // deviation: the colon is added
   })
 
-  it('case 61: querystringAuth without a CloudFront signer gives the plain URL', async () => {
+  it('querystringAuth without a CloudFront signer gives the plain URL', async () => {
     expect(await make({ customDomain: 'c', querystringAuth: true }).url('x.txt')).toBe('https://c/x.txt')
   })
 
@@ -333,7 +378,7 @@ describe('url() with a custom domain (cases 52-64)', () => {
       return { resource, expires: Number(expires), keyId, valid }
     }
 
-    it('case 62: a canned-policy URL whose signature verifies with the public key, valid querystringExpire seconds', async () => {
+    it('a canned-policy URL whose signature verifies with the public key, valid querystringExpire seconds', async () => {
       const before = Math.floor(Date.now() / 1000)
       const url = await cf().url('file.txt')
       const v = verifyCloudFront(url)
@@ -345,7 +390,7 @@ describe('url() with a custom domain (cases 52-64)', () => {
       expect(await cf({ querystringAuth: false }).url('file.txt')).toBe('https://mock.cloudfront.net/file.txt')
     })
 
-    it('case 63: expire sets Expires; parameters come before Expires, joined with &', async () => {
+    it('expire sets Expires; parameters come before Expires, joined with &', async () => {
       const now = Math.floor(Date.now() / 1000)
       const v = verifyCloudFront(await cf().url('file.txt', { expire: 60 }))
       expect(v.expires - now).toBeGreaterThanOrEqual(59)
@@ -355,7 +400,7 @@ describe('url() with a custom domain (cases 52-64)', () => {
       expect(verifyCloudFront(url)).toMatchObject({ resource: 'https://mock.cloudfront.net/a%20b.txt?version=10', valid: true })
     })
 
-    it('case 64: cloudfrontSigner null disables signing; a custom signer is used as given', async () => {
+    it('cloudfrontSigner null disables signing; a custom signer is used as given', async () => {
       expect(await cf({ cloudfrontSigner: null }).url('file.txt')).toBe('https://mock.cloudfront.net/file.txt')
       const calls: [string, Date][] = []
       const custom = make({ customDomain: 'cdn.b2.example', cloudfrontSigner: (url, at) => (calls.push([url, at]), `${url}?signed=1`) })
@@ -366,7 +411,7 @@ describe('url() with a custom domain (cases 52-64)', () => {
 })
 
 describe('url() on the S3 endpoint (cases 65-75)', () => {
-  it('case 65/73: a SigV4 presigned GET, X-Amz-Expires from querystringExpire or expire, signed for host only', async () => {
+  it('a SigV4 presigned GET, X-Amz-Expires from querystringExpire or expire, signed for host only', async () => {
     const s = make({ ...KEYS, regionName: 'eu-west-1' })
     const url = new URL(await s.url('test_storage_size.txt'))
     expect(url.origin + url.pathname).toBe('https://test-bucket.s3.eu-west-1.amazonaws.com/test_storage_size.txt')
@@ -382,17 +427,17 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
     expect(checkSigned(head, SECRET, ACCESS, 'GET')).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' })
   })
 
-  it('case 66: querystringAuth false gives a plain URL without credentials or query', async () => {
+  it('querystringAuth false gives a plain URL without credentials or query', async () => {
     expect(await make({ querystringAuth: false }).url('a b.txt')).toBe('https://test-bucket.s3.us-east-1.amazonaws.com/a%20b.txt')
   })
 
-  it("case 67: S3 paths escape !*()' too", async () => {
+  it("S3 paths escape !*()' too", async () => {
     expect(pathOf(await make({ querystringAuth: false }).url("~!*()'@#$%^&*abc`+ =.file"))).toBe(
       '/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file',
     )
   })
 
-  it('case 68/69: GetObject parameters become wire names with RFC 3986 values', async () => {
+  it('GetObject parameters become wire names with RFC 3986 values', async () => {
     const s = make({ querystringAuth: false })
     expect(await s.url('x.txt', { parameters: { ResponseContentDisposition: 'attachment; filename="x y.txt"' } })).toBe(
       'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-disposition=attachment%3B%20filename%3D%22x%20y.txt%22',
@@ -405,17 +450,17 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
     expect(checkSigned(signed)).toMatchObject({ ok: true })
   })
 
-  it('case 70: an unknown parameter throws naming it', async () => {
+  it('an unknown parameter throws naming it', async () => {
     await expect(make(KEYS).url('x', { parameters: { foo: 'bar' } })).rejects.toThrow(/Unknown URL parameter 'foo'/)
     await expect(make(KEYS).url('x', { parameters: { foo: 'bar' } })).rejects.toBeInstanceOf(StorageError)
   })
 
-  it('case 71: a custom endpoint is path-style', async () => {
+  it('a custom endpoint is path-style', async () => {
     const s = make({ endpointUrl: 'http://localhost:9000', querystringAuth: false })
     expect(await s.url('x y.txt')).toBe('http://localhost:9000/test-bucket/x%20y.txt')
   })
 
-  it('case 72: addressing style path or virtual', async () => {
+  it('addressing style path or virtual', async () => {
     expect(await make({ regionName: 'eu-west-1', querystringAuth: false, addressingStyle: 'path' }).url('x y.txt')).toBe(
       'https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt',
     )
@@ -425,7 +470,7 @@ describe('url() on the S3 endpoint (cases 65-75)', () => {
     expect(await make({ querystringAuth: false, useSsl: false }).url('x')).toBe('http://test-bucket.s3.us-east-1.amazonaws.com/x')
   })
 
-  it('case 74: an empty key has no URL', async () => {
+  it('an empty key has no URL', async () => {
     await expect(make(KEYS).url('')).rejects.toThrow(/need a file name/)
   })
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
-import { type AwsCredentials, type ChecksumSetting, type PresignMethod, QueryPresigner } from '../../src/backends/s3/presign.js'
+import { type AwsCredentials, type ChecksumSetting, type PresignMethod, QueryPresigner } from '../../src/backends/s3/signing/sigv4.js'
 import {
   type AddressingStyle,
   defaultEndpointUrl,
@@ -14,7 +14,7 @@ import {
   objectLocator,
   resolveObjectLocation,
   unsignedUrl,
-} from '../../src/backends/s3/url.js'
+} from '../../src/backends/s3/endpoint.js'
 
 const DATE = new Date('2024-05-06T07:08:09Z')
 const BASE = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }
@@ -300,21 +300,21 @@ describe('unsigned URLs', () => {
         }
     }
   })
-  it('match the research cases 66-69, 71 and 72', () => {
+  it('match the URLs django-storages gives: escaped keys, GetObject parameters, custom endpoints, addressing styles', () => {
     const u = (key: string, extra: Partial<Parameters<typeof unsignedUrl>[0]> = {}) =>
       unsignedUrl({ bucket: 'test-bucket', region: 'us-east-1', key, ...extra })
-    expect(u('a b.txt')).toBe('https://test-bucket.s3.us-east-1.amazonaws.com/a%20b.txt') // 66 (SDK host)
+    expect(u('a b.txt')).toBe('https://test-bucket.s3.us-east-1.amazonaws.com/a%20b.txt') // spaces escaped; the SDK's virtual host
     expect(u("~!*()'@#$%^&*abc`+ =.file")).toBe(
       'https://test-bucket.s3.us-east-1.amazonaws.com/~%21%2A%28%29%27%40%23%24%25%5E%26%2Aabc%60%2B%20%3D.file',
-    ) // 67
+    ) // !*()' escaped too on S3 paths
     expect(u('x.txt', { parameters: { ResponseContentDisposition: 'attachment; filename="x y.txt"' } })).toBe(
       'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-disposition=attachment%3B%20filename%3D%22x%20y.txt%22',
-    ) // 68
+    ) // a GetObject parameter, RFC 3986-encoded
     expect(u('x.txt', { parameters: { ResponseContentType: 'text/plain', VersionId: 'abc' } })).toBe(
       'https://test-bucket.s3.us-east-1.amazonaws.com/x.txt?response-content-type=text%2Fplain&versionId=abc',
-    ) // 69
-    expect(u('x y.txt', { endpointUrl: 'http://localhost:9000' })).toBe('http://localhost:9000/test-bucket/x%20y.txt') // 71
-    expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'path' })).toBe('https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt') // 72
+    ) // several parameters, in the SDK's order
+    expect(u('x y.txt', { endpointUrl: 'http://localhost:9000' })).toBe('http://localhost:9000/test-bucket/x%20y.txt') // a custom endpoint is path-style
+    expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'path' })).toBe('https://s3.eu-west-1.amazonaws.com/test-bucket/x%20y.txt') // addressingStyle path
     expect(u('x y.txt', { region: 'eu-west-1', addressingStyle: 'virtual' })).toBe(
       'https://test-bucket.s3.eu-west-1.amazonaws.com/x%20y.txt',
     )

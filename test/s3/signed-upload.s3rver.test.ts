@@ -8,18 +8,15 @@ import { S3RVER_CREDENTIALS } from '../support/s3rver.js'
 const s3 = inject('s3')
 
 function storage(options: Record<string, unknown> = {}): S3Storage {
-  return new S3Storage(
-    {
-      bucketName: s3.buckets[0],
-      endpointUrl: s3.proxyEndpoint,
-      accessKey: S3RVER_CREDENTIALS.accessKeyId,
-      secretKey: S3RVER_CREDENTIALS.secretAccessKey,
-      location: `up-${randomUUID()}`,
-      conditionalWrites: false,
-      ...options,
-    },
-    {},
-  )
+  return new S3Storage({
+    bucketName: s3.buckets[0],
+    endpointUrl: s3.proxyEndpoint,
+    accessKey: S3RVER_CREDENTIALS.accessKeyId,
+    secretKey: S3RVER_CREDENTIALS.secretAccessKey,
+    location: `up-${randomUUID()}`,
+    conditionalWrites: false,
+    ...options,
+  })
 }
 
 describe('signedUploadUrl on S3', () => {

@@ -1,8 +1,8 @@
 // S3Storage against a real S3 server: s3rver (started by the global setup on 127.0.0.1), through
 // the SigV4-verifying proxy so that every signature is checked. s3rver implements neither
 // ListMultipartUploads nor AbortMultipartUpload: the proxy answers both from its ledger of the
-// multipart uploads created through it (test/support/multipart-ledger.ts). See
-// /work/shared/S3RVER.md for what else s3rver does not check (If-None-Match, among others).
+// multipart uploads created through it (test/support/multipart-ledger.ts). s3rver does not
+// check If-None-Match either (docs/s3-compatible.md, s3rver).
 import { createHash, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
@@ -22,17 +22,14 @@ const locations: string[] = []
 
 /** A storage on the test bucket under a fresh location, talking to `endpoint` (default: the verifying proxy). */
 function storage(options: S3StorageOptions = {}, endpoint = s3.proxyEndpoint): S3Storage {
-  const s = new S3Storage(
-    {
-      bucketName: Bucket,
-      endpointUrl: endpoint,
-      ...S3RVER_KEYS,
-      location: `it-${randomUUID()}`,
-      conditionalWrites: false, // s3rver ignores If-None-Match
-      ...options,
-    },
-    {},
-  )
+  const s = new S3Storage({
+    bucketName: Bucket,
+    endpointUrl: endpoint,
+    ...S3RVER_KEYS,
+    location: `it-${randomUUID()}`,
+    conditionalWrites: false, // s3rver ignores If-None-Match
+    ...options,
+  })
   locations.push(s.location)
   return s
 }
@@ -65,7 +62,7 @@ async function outcome(res: Response) {
 
 afterAll(async () => {
   for (const location of locations) {
-    const s = new S3Storage({ bucketName: Bucket, endpointUrl: s3.endpoint, ...S3RVER_KEYS, location }, {})
+    const s = new S3Storage({ bucketName: Bucket, endpointUrl: s3.endpoint, ...S3RVER_KEYS, location })
     const names: string[] = []
     for await (const e of s.list('', { recursive: true })) names.push(e.name)
     await s.deleteMany(names)

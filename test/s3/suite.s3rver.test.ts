@@ -11,18 +11,15 @@ const s3 = inject('s3')
 describeStorage(
   'S3Storage on s3rver',
   ({ fileOverwrite }) =>
-    new S3Storage(
-      {
-        bucketName: s3.buckets[0],
-        endpointUrl: s3.proxyEndpoint,
-        accessKey: S3RVER_CREDENTIALS.accessKeyId,
-        secretKey: S3RVER_CREDENTIALS.secretAccessKey,
-        location: `suite-${randomUUID()}`,
-        fileOverwrite,
-        conditionalWrites: false, // s3rver ignores If-None-Match: use the HEAD-after-claim fallback
-      },
-      {},
-    ),
+    new S3Storage({
+      bucketName: s3.buckets[0],
+      endpointUrl: s3.proxyEndpoint,
+      accessKey: S3RVER_CREDENTIALS.accessKeyId,
+      secretKey: S3RVER_CREDENTIALS.secretAccessKey,
+      location: `suite-${randomUUID()}`,
+      fileOverwrite,
+      conditionalWrites: false, // s3rver ignores If-None-Match: use the HEAD-after-claim fallback
+    }),
   {
     capabilities: { directories: false, path: false, times: false, signedUploads: true },
     cleanup: (storage) => (storage as S3Storage).destroy(),

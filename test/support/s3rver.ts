@@ -1,5 +1,5 @@
 // Starts s3rver (a local S3-protocol server) in a child process for the tests.
-// See /work/shared/S3RVER.md for what s3rver does and does not check.
+// docs/s3-compatible.md (s3rver) says what s3rver does and does not check.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'

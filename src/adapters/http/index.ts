@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Storage } from '../../core/storage.js'
-import { LocalUrls } from '../../core/local-urls.js'
+import { signedUrlVerifierOf, type SignedUrlVerifier } from '../../core/capabilities.js'
 import { normalizePrefix, targetOf } from './request-path.js'
 import { serveFile } from './serve.js'
 import { handleSignedPut } from './upload.js'
@@ -28,20 +28,7 @@ export interface ServeStorageOptions {
 /** A Node request handler; `next` (Express/Connect) is called on a miss, else 404 is sent. */
 export type ServeStorageHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void
 
-/**
- * The `LocalUrls` of a storage, when it has them (FileSystemStorage, InMemoryStorage). Matched by
- * class, or by shape when two copies of node-storages are loaded (ESM and CommonJS side by side).
- */
-function localUrlsOf(storage: Storage): LocalUrls | undefined {
-  const urls = (storage as { urls?: unknown }).urls
-  if (urls instanceof LocalUrls) return urls
-  const u = urls as Partial<LocalUrls> | undefined
-  if (u && typeof u.verify === 'function' && typeof u.querystringAuth === 'boolean' && u.constructor?.name === 'LocalUrls')
-    return u as LocalUrls
-  return undefined
-}
-
-function verifyGet(urls: LocalUrls, name: string, query: string, method: string): 'ok' | 'missing' | 'expired' | 'bad-signature' {
+function verifyGet(urls: SignedUrlVerifier, name: string, query: string, method: string): 'ok' | 'missing' | 'expired' | 'bad-signature' {
   const params = new URLSearchParams(query)
   const expires = params.getAll('expires')
   const signature = params.getAll('signature')
@@ -71,7 +58,7 @@ function verifyGet(urls: LocalUrls, name: string, query: string, method: string)
 export function serveStorage(storage: Storage, options: ServeStorageOptions = {}): ServeStorageHandler {
   const prefix = normalizePrefix(options.prefix)
   const cacheControl = options.cacheControl ?? 'no-cache'
-  const urls = localUrlsOf(storage)
+  const urls = signedUrlVerifierOf(storage)
 
   async function handle(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
     const miss = () => (next ? next() : sendText(req, res, 404, 'Not Found'))
@@ -82,7 +69,7 @@ export function serveStorage(storage: Storage, options: ServeStorageOptions = {}
     const { name, query } = target
     if (method === 'PUT') return handleSignedPut(storage, urls, name, query, req, res)
     if (method !== 'GET' && method !== 'HEAD') return sendText(req, res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD, PUT' })
-    if (urls?.querystringAuth) {
+    if (urls?.requireSignature) {
       const check = verifyGet(urls, name, query, method)
       if (check === 'missing') return sendText(req, res, 403, 'Forbidden: this file needs a signed URL.')
       if (check === 'expired') return sendText(req, res, 403, 'Forbidden: the signed URL has expired.')

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform, type TransformCallback } from 'node:stream'
 import type { Storage } from '../../core/storage.js'
-import type { LocalUrls } from '../../core/local-urls.js'
+import type { SignedUrlVerifier } from '../../core/capabilities.js'
 import { codeOf, header, sendJson, sendText } from './respond.js'
 
 const TOO_LARGE = 'E_UPLOAD_TOO_LARGE'
@@ -70,7 +70,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, text:
  */
 export async function handleSignedPut(
   storage: Storage,
-  urls: LocalUrls | undefined,
+  urls: SignedUrlVerifier | undefined,
   name: string,
   query: string,
   req: IncomingMessage,

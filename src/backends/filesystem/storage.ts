@@ -10,36 +10,26 @@ import type { Stats } from 'node:fs'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Storage, type WriteRequest, type TimeKind } from '../../core/storage.js'
-import { FileExistsError, NotImplementedError, StorageError, SuspiciousFileOperation } from '../../core/errors.js'
+import { Storage, type BaseStorageOptions, type WriteRequest, type TimeKind } from '../../core/storage.js'
+import { FileExistsError, IsADirectoryError, NotImplementedError, SuspiciousFileOperation } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
-import { checkOptions, parseMode } from '../../core/options.js'
+import type { SignedUrlVerifier } from '../../core/capabilities.js'
+import { optionsFromEnv, resolveOptions, type EnvContext } from '../../core/options.js'
+import { processEnv, type Env } from '../../core/env.js'
+import { FILESYSTEM_OPTIONS } from './options.js'
 import { isTemporaryName, temporaryName } from '../../core/names.js'
 import { guessType } from '../../core/mime.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 
-/** Options of `FileSystemStorage`. */
-export interface FileSystemStorageOptions extends LocalUrlOptions {
-  /** Directory files live in (default `./media`; made absolute; `''` is the working directory). */
+/** Options of `FileSystemStorage` (checked against FILESYSTEM_OPTIONS in options.ts). */
+export interface FileSystemStorageOptions extends LocalUrlOptions, BaseStorageOptions {
+  /** Directory files live in (default `./media`; made absolute; `''` is the working directory; `fromEnv()`: `MEDIA_ROOT`). */
   location?: string
-  /** Replace an existing file on `save()` (default false: keep both, the new one renamed). */
-  fileOverwrite?: boolean
   /** Mode of new files, e.g. `0o640` (default: 0o666 less the umask). */
   filePermissionsMode?: number | string
   /** Mode of new directories, e.g. `0o750` (default: 0o777 less the umask). */
   directoryPermissionsMode?: number | string
 }
-
-const OPTIONS = [
-  'location',
-  'baseUrl',
-  'fileOverwrite',
-  'filePermissionsMode',
-  'directoryPermissionsMode',
-  'querystringAuth',
-  'querystringExpire',
-  'secret',
-] as const
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'])
 
@@ -54,17 +44,32 @@ export class FileSystemStorage extends Storage {
   readonly location: string
   /** URL building and signing (used by `serveStorage`). */
   readonly urls: LocalUrls
+  /** Checks this storage's signed URLs for the HTTP handlers (the `SignedUrlVerifier` capability). */
+  get signedUrlVerifier(): SignedUrlVerifier {
+    return this.urls
+  }
   readonly filePermissionsMode?: number
   readonly directoryPermissionsMode?: number
 
-  /** Creates the storage; an unknown option throws `ImproperlyConfigured`. */
+  /**
+   * Creates the storage from `options` only (the environment is `fromEnv()`'s job); an unknown
+   * option or a bad value throws `ImproperlyConfigured`.
+   */
   constructor(options: FileSystemStorageOptions = {}) {
-    checkOptions(options, OPTIONS, 'FileSystemStorage')
-    super(options)
-    this.location = path.resolve(options.location ?? './media')
-    this.urls = new LocalUrls(options, 'FileSystemStorage')
-    this.filePermissionsMode = parseMode(options.filePermissionsMode, 'filePermissionsMode', 'FileSystemStorage')
-    this.directoryPermissionsMode = parseMode(options.directoryPermissionsMode, 'directoryPermissionsMode', 'FileSystemStorage')
+    const values = resolveOptions<FileSystemStorageOptions & { location: string; fileOverwrite: boolean }>(FILESYSTEM_OPTIONS, options)
+    super({ fileOverwrite: values.fileOverwrite })
+    this.location = path.resolve(values.location)
+    this.urls = new LocalUrls(values, 'FileSystemStorage')
+    this.filePermissionsMode = values.filePermissionsMode as number | undefined
+    this.directoryPermissionsMode = values.directoryPermissionsMode as number | undefined
+  }
+
+  /**
+   * A storage from `overrides`, each option they leave unset taken from `env`: `MEDIA_ROOT`
+   * (location), `MEDIA_URL` (baseUrl), `STORAGE_SECRET` (secret, at least 32 bytes).
+   */
+  static fromEnv(env: Env = processEnv(), overrides: FileSystemStorageOptions = {}, context: EnvContext = {}): FileSystemStorage {
+    return new FileSystemStorage(optionsFromEnv(FILESYSTEM_OPTIONS, env, overrides, context))
   }
 
   /** `FileSystemStorage(location)`, without secrets. */
@@ -322,7 +327,7 @@ export class FileSystemStorage extends Storage {
   protected override async _move(from: string, to: string, overwrite: boolean): Promise<void> {
     const src = this.confine(from)
     const st = await stat(src)
-    if (st.isDirectory()) throw new StorageError(`'${from}' is a directory: move() moves files.`, { code: 'EISDIR', key: from })
+    if (st.isDirectory()) throw new IsADirectoryError(`'${from}' is a directory: move() moves files.`, { key: from })
     const target = this.confine(to)
     await this.makeDirs(path.dirname(target))
     if (overwrite) return rename(src, target)

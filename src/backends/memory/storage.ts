@@ -5,21 +5,19 @@
  */
 import { Readable } from 'node:stream'
 import { createHash } from 'node:crypto'
-import { Storage, type WriteRequest, type TimeKind } from '../../core/storage.js'
+import { Storage, type BaseStorageOptions, type WriteRequest, type TimeKind } from '../../core/storage.js'
 import { FileExistsError } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
-import { checkOptions } from '../../core/options.js'
+import type { SignedUrlVerifier } from '../../core/capabilities.js'
+import { optionsFromEnv, resolveOptions, type EnvContext } from '../../core/options.js'
+import { processEnv, type Env } from '../../core/env.js'
+import { MEMORY_OPTIONS } from './options.js'
 import { guessType } from '../../core/mime.js'
 import { streamToBuffer } from '../../core/content.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 
-/** Options of `InMemoryStorage`. */
-export interface InMemoryStorageOptions extends LocalUrlOptions {
-  /** Replace an existing file on `save()` (default false: keep both, the new one renamed). */
-  fileOverwrite?: boolean
-}
-
-const OPTIONS = ['baseUrl', 'fileOverwrite', 'querystringAuth', 'querystringExpire', 'secret'] as const
+/** Options of `InMemoryStorage` (checked against MEMORY_OPTIONS in options.ts). */
+export type InMemoryStorageOptions = LocalUrlOptions & BaseStorageOptions
 
 interface MemoryFile {
   data: Buffer
@@ -39,13 +37,25 @@ function notFound(name: string): Error {
 export class InMemoryStorage extends Storage {
   /** URL building and signing (used by `serveStorage`). */
   readonly urls: LocalUrls
+  /** Checks this storage's signed URLs for the HTTP handlers (the `SignedUrlVerifier` capability). */
+  get signedUrlVerifier(): SignedUrlVerifier {
+    return this.urls
+  }
   readonly #files = new Map<string, MemoryFile>()
 
-  /** Creates an empty storage; an unknown option throws `ImproperlyConfigured`. */
+  /**
+   * Creates an empty storage from `options` only (the environment is `fromEnv()`'s job); an
+   * unknown option or a bad value throws `ImproperlyConfigured`.
+   */
   constructor(options: InMemoryStorageOptions = {}) {
-    checkOptions(options, OPTIONS, 'InMemoryStorage')
-    super(options)
-    this.urls = new LocalUrls(options, 'InMemoryStorage')
+    const values = resolveOptions<InMemoryStorageOptions & { fileOverwrite: boolean }>(MEMORY_OPTIONS, options)
+    super({ fileOverwrite: values.fileOverwrite })
+    this.urls = new LocalUrls(values, 'InMemoryStorage')
+  }
+
+  /** A storage from `overrides`, each option they leave unset taken from `env`: `MEDIA_URL` (baseUrl), `STORAGE_SECRET` (secret). */
+  static fromEnv(env: Env = processEnv(), overrides: InMemoryStorageOptions = {}, context: EnvContext = {}): InMemoryStorage {
+    return new InMemoryStorage(optionsFromEnv(MEMORY_OPTIONS, env, overrides, context))
   }
 
   /** `InMemoryStorage(<n> files)`. */

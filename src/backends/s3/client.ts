@@ -5,8 +5,8 @@
 import { Agent as HttpsAgent } from 'node:https'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import type { ResolvedS3Options } from './options.js'
-import { defaultEndpointUrl } from './url.js'
-import type { AwsCredentials, CredentialProvider } from './presign.js'
+import { defaultEndpointUrl } from './endpoint.js'
+import type { AwsCredentials, CredentialProvider } from './signing/sigv4.js'
 
 /** The SDK module, loaded once per process. */
 export type S3Sdk = typeof import('@aws-sdk/client-s3')

@@ -1,22 +1,31 @@
 /**
  * The one place S3 errors become storage errors (`S3Storage.mapError`): 404 → FileNotFoundError,
- * 403 → AccessDeniedError naming the IAM action, NoSuchBucket → BucketNotFoundError, a wrong
- * region → ImproperlyConfigured naming the right one, 412 → FileExistsError. The SDK's error is
- * kept as `cause`; credentials never appear in a message.
+ * 403 → AccessDeniedError naming the IAM action (iam.ts), NoSuchBucket → BucketNotFoundError, a
+ * wrong region → ImproperlyConfigured naming the right one, 412 → FileExistsError,
+ * RequestTimeTooSkewed → ClockSkewError, 501 → NotImplementedError, 503/SlowDown →
+ * ServiceUnavailableError, any other 5xx → StorageError with status 502. The advice comes from
+ * advice.ts; the SDK's error is kept as `cause`; credentials never appear in a message.
  */
 import {
   AccessDeniedError,
   BucketNotFoundError,
+  ClockSkewError,
   FileExistsError,
   FileNotFoundError,
   ImproperlyConfigured,
+  NotImplementedError,
+  OPERATION_VERBS,
+  ServiceUnavailableError,
   StorageError,
+  type StorageOperation,
 } from '../../core/errors.js'
+import { ACL_DISABLED_FIX, CLOCK_FIX, noSuchBucketFix, refusedCredentials, sentence, wrongRegion } from './advice.js'
+import { actionsFor, joinActions } from './iam.js'
 
 /** What the mapper knows about the failed request. */
 export interface S3ErrorContext {
-  /** The storage operation (`save`, `open`, `check`, `delete`, `list`, ...). */
-  operation: string
+  /** The storage operation (`save`, `open`, `exists`, `delete`, `list`, ...). */
+  operation: StorageOperation
   /** The name as the caller gave it. */
   name: string
   /** The object key (location included), when one applies. */
@@ -25,6 +34,8 @@ export interface S3ErrorContext {
   region: string
   /** Whether writes carry an ACL (then `s3:PutObjectAcl` is needed too). */
   acl?: boolean
+  /** The configured endpoint, named in the advice for a missing bucket. */
+  endpointUrl?: string
 }
 
 /** The S3 service error fields we read (`S3ServiceException` and its subclasses). */
@@ -36,20 +47,6 @@ interface SdkError {
   Endpoint?: string
   $metadata?: { httpStatusCode?: number }
   $response?: { statusCode?: number; headers?: Record<string, string | undefined> }
-}
-
-const ACTIONS: Record<string, string> = {
-  save: 's3:PutObject',
-  write: 's3:PutObject',
-  'sign upload for': 's3:PutObject',
-  open: 's3:GetObject',
-  read: 's3:GetObject',
-  stat: 's3:GetObject',
-  check: 's3:GetObject',
-  delete: 's3:DeleteObject',
-  list: 's3:ListBucket',
-  copy: 's3:GetObject and s3:PutObject',
-  move: 's3:GetObject, s3:PutObject and s3:DeleteObject',
 }
 
 /** The S3 error code of an SDK error (`NoSuchKey`, `AccessDenied`, ...). */
@@ -87,20 +84,30 @@ function actualRegion(e: SdkError): string | undefined {
   return fromMessage
 }
 
+/** Operations whose requests may carry `If-None-Match` (conditional writes). */
+const CONDITIONAL: ReadonlySet<StorageOperation> = new Set<StorageOperation>(['save', 'write', 'upload', 'copy', 'move'])
+
 /** Maps an SDK error to a `StorageError`, or undefined when it is not an S3 service error. */
 export function mapS3Error(error: unknown, ctx: S3ErrorContext): StorageError | undefined {
   const e = error as SdkError | null
   if (!e || typeof e !== 'object' || (!e.$metadata && !e.$response)) return undefined
   const code = s3ErrorCode(e)
   const status = s3Status(e)
-  const where = ctx.key !== undefined ? `key '${ctx.key}' in bucket '${ctx.bucket}'` : `bucket '${ctx.bucket}'`
-  const opts = { cause: error, key: ctx.name, operation: ctx.operation }
+  const { operation, bucket, region } = ctx
+  const verb = OPERATION_VERBS[operation] ?? operation
+  const where = ctx.key !== undefined ? `key '${ctx.key}' in bucket '${bucket}'` : `bucket '${bucket}'`
+  const opts = { cause: error, key: ctx.name, operation }
+  const answer = [code && code !== 'Error' && code !== 'UnknownError' ? code : undefined, status ? `HTTP ${status}` : undefined]
+    .filter(Boolean)
+    .join(', ')
 
   if (code === 'NoSuchBucket') {
-    return new BucketNotFoundError(
-      `Bucket '${ctx.bucket}' does not exist in region '${ctx.region}' (or at the configured endpoint): check bucketName (AWS_STORAGE_BUCKET_NAME), regionName and endpointUrl.`,
-      { ...opts, bucket: ctx.bucket, region: ctx.region },
-    )
+    const at = ctx.endpointUrl ? ` (at ${ctx.endpointUrl})` : ''
+    return new BucketNotFoundError(`Bucket '${bucket}' does not exist in region '${region}'${at}: ${noSuchBucketFix(ctx.endpointUrl)}.`, {
+      ...opts,
+      bucket,
+      region,
+    })
   }
   if (
     code === 'PermanentRedirect' ||
@@ -108,14 +115,7 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): StorageError | 
     code === 'IllegalLocationConstraintException' ||
     status === 301
   ) {
-    const right = actualRegion(e)
-    const fix = right
-      ? `set regionName: '${right}' (AWS_S3_REGION_NAME=${right})`
-      : "set regionName (AWS_S3_REGION_NAME) to the bucket's region"
-    return new ImproperlyConfigured(
-      `Bucket '${ctx.bucket}' is ${right ? `in region '${right}'` : 'in another region'}, not '${ctx.region}': ${fix}.`,
-      opts,
-    )
+    return new ImproperlyConfigured(sentence(wrongRegion(bucket, actualRegion(e), region)), opts)
   }
   if (isPreconditionFailed(e)) {
     return new FileExistsError(`File '${ctx.name}' already exists (${where}).`, opts)
@@ -124,41 +124,51 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): StorageError | 
     return new FileNotFoundError(`File does not exist: '${ctx.name}' (${where}).`, opts)
   }
   if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') {
-    return new AccessDeniedError(
-      `S3 refused the credentials (${code}) during ${ctx.operation} of '${ctx.name}': check the access key id and secret (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile) and regionName.`,
-      { ...opts, bucket: ctx.bucket },
-    )
+    return new AccessDeniedError(refusedCredentials(code, ` when trying to ${verb} '${ctx.name}'`), { ...opts, bucket })
   }
   if (code === 'RequestTimeTooSkewed') {
-    return new StorageError(`S3 refused the request: this machine's clock is off by more than 15 minutes. Synchronise it (NTP).`, {
-      ...opts,
-      code: 'E_CLOCK_SKEW',
-    })
+    return new ClockSkewError(`S3 refused the request: this machine's clock is off by more than 15 minutes; ${CLOCK_FIX}.`, opts)
   }
   if (status === 403 || code === 'AccessDenied' || code === 'AllAccessDisabled') {
-    let action = ACTIONS[ctx.operation] ?? 's3:GetObject'
-    if (ctx.acl && (ctx.operation === 'save' || ctx.operation === 'write' || ctx.operation === 'copy' || ctx.operation === 'move'))
-      action += ' and s3:PutObjectAcl'
-    const resource = ctx.operation === 'list' ? `arn:aws:s3:::${ctx.bucket}` : `arn:aws:s3:::${ctx.bucket}/${ctx.key ?? '*'}`
+    const action = joinActions(actionsFor(operation, ctx.acl))
+    const resource = operation === 'list' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${ctx.key ?? '*'}`
     const extra =
-      ctx.operation === 'check' || ctx.operation === 'stat'
-        ? ` (and s3:ListBucket on arn:aws:s3:::${ctx.bucket}, without which S3 answers 403 instead of 404 for missing keys)`
+      operation === 'exists' || operation === 'stat'
+        ? ` (and s3:ListBucket on arn:aws:s3:::${bucket}, without which S3 answers 403 instead of 404 for missing keys)`
         : ''
     return new AccessDeniedError(
-      `Access denied to '${ctx.name}' (${where}) during ${ctx.operation}: the credentials need ${action} on ${resource}${extra}.`,
-      { ...opts, bucket: ctx.bucket, action },
+      `Access denied to '${ctx.name}' (${where}) when trying to ${verb} it: the credentials need ${action} on ${resource}${extra}.`,
+      { ...opts, bucket, action },
     )
   }
   if (code === 'AccessControlListNotSupported') {
     return new ImproperlyConfigured(
-      `Bucket '${ctx.bucket}' has ACLs disabled (Object Ownership: bucket owner enforced) and refuses the ACL of this write: unset defaultAcl (AWS_DEFAULT_ACL) and any ACL in objectParameters.`,
+      `Bucket '${bucket}' has ACLs disabled (Object Ownership: bucket owner enforced) and refuses the ACL of this write: ` +
+        `${ACL_DISABLED_FIX}.`,
       opts,
     )
   }
-  if (code === 'NotImplemented' && ctx.operation !== 'list') {
+  if (code === 'NotImplemented' || status === 501) {
+    const hint = CONDITIONAL.has(operation) ? ' If it rejects conditional writes (If-None-Match), set conditionalWrites: false.' : ''
+    return new NotImplementedError(
+      `The S3 server does not implement part of the request to ${verb} '${ctx.name}' (${e.message ?? code}).${hint}`,
+      opts,
+    )
+  }
+  if (status === 503 || code === 'SlowDown' || code === 'ServiceUnavailable') {
+    return new ServiceUnavailableError(
+      `S3 is throttling or unavailable (${answer}) when trying to ${verb} '${ctx.name}' (${where}): try again later; ` +
+        'the SDK already retried (raise maxAttempts in clientConfig, or spread the load over more key prefixes).',
+      opts,
+    )
+  }
+  if (status !== undefined && status >= 500) {
     return new StorageError(
-      `The S3 server does not implement part of this ${ctx.operation} request (${e.message ?? code}). If it rejects conditional writes, set conditionalWrites: false.`,
-      { ...opts, code: 'E_NOT_IMPLEMENTED' },
+      `Unable to ${verb} '${ctx.name}' (${where}): S3 failed (${answer}${e.message && e.message !== code ? `: ${e.message}` : ''}).`,
+      {
+        ...opts,
+        status: 502,
+      },
     )
   }
   return undefined

@@ -1,7 +1,7 @@
 /**
- * The options of `S3Storage`: django-storages' S3 settings in camelCase, with their defaults and
- * environment fallbacks (the `AWS_*` names a Django project already has). resolve.ts reads and
- * checks them. Nothing here loads the AWS SDK.
+ * The option types of `S3Storage`: django-storages' S3 settings in camelCase. Their variables,
+ * kinds, defaults and docs are declared once in option-table.ts; resolve.ts checks them. Nothing
+ * here loads the AWS SDK.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 
@@ -22,7 +22,10 @@ export interface TransferConfig {
 /** Signs a CloudFront URL valid until `expiresAt` (canned policy); returns the signed URL. */
 export type CloudFrontSignerFunction = (url: string, expiresAt: Date) => string
 
-/** Options of `S3Storage`. Every option falls back to the environment variable named with it. */
+/**
+ * Options of `S3Storage`. The constructor uses only these; `S3Storage.fromEnv()` (and
+ * `createStorage()`) take each one left unset from the environment variable named with it.
+ */
 export interface S3StorageOptions {
   /** The bucket (required; env `AWS_STORAGE_BUCKET_NAME`). */
   bucketName?: string
@@ -159,44 +162,6 @@ export interface S3StorageOptions {
   /** Accepted for django-storages compatibility, no effect: keys are UTF-8 (env `AWS_S3_FILE_NAME_CHARSET`). */
   fileNameCharset?: string
 }
-
-/** The option names `S3Storage` accepts; any other throws `ImproperlyConfigured`. */
-export const S3_OPTION_NAMES: readonly (keyof S3StorageOptions)[] = [
-  'bucketName',
-  'location',
-  'fileOverwrite',
-  'objectParameters',
-  'defaultAcl',
-  'querystringAuth',
-  'querystringExpire',
-  'customDomain',
-  'urlProtocol',
-  'cloudfrontKeyId',
-  'cloudfrontKey',
-  'cloudfrontSigner',
-  'regionName',
-  'endpointUrl',
-  'addressingStyle',
-  'useSsl',
-  'verify',
-  'proxies',
-  'proxy',
-  'signatureVersion',
-  'gzip',
-  'gzipContentTypes',
-  'transferConfig',
-  'clientConfig',
-  'client',
-  'accessKey',
-  'secretKey',
-  'securityToken',
-  'sessionProfile',
-  'requestChecksumCalculation',
-  'responseChecksumValidation',
-  'conditionalWrites',
-  'maxMemorySize',
-  'fileNameCharset',
-]
 
 /** django-storages' default `GZIP_CONTENT_TYPES`. */
 export const DEFAULT_GZIP_CONTENT_TYPES: readonly string[] = [

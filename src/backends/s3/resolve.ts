@@ -1,70 +1,55 @@
 /**
- * Reading and checking `S3Storage` options: each option, else its django-storages environment
- * variable, else the default. A bad value throws `ImproperlyConfigured` naming the option (and
- * the variable) and the fix; secrets never appear in a message.
+ * Resolving `S3Storage` options: the table pass (option-table.ts: names, kinds, defaults), then
+ * the rules between options (bucket required, keys or profile, the CloudFront key pair, the
+ * multipart settings). A bad value throws `ImproperlyConfigured` naming the option (and its
+ * variables) and the fix; secrets never appear in a message.
  */
-import { readFileSync } from 'node:fs'
-import { ImproperlyConfigured } from '../../core/errors.js'
-import { envBool, envJson, envList, envNumber, envValue, firstEnv, type Env } from '../../core/env.js'
-import { checkOptions } from '../../core/options.js'
-import { hasControlCharacters } from '../../core/names.js'
-import { normpath } from '../../core/posix.js'
-import {
-  DEFAULT_GZIP_CONTENT_TYPES,
-  S3_OPTION_NAMES,
-  type ResolvedS3Options,
-  type S3StorageOptions,
-  type TransferConfig,
-} from './options.js'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
+import { ImproperlyConfigured } from '../../core/errors.js'
+import type { Env } from '../../core/env.js'
+import { optionsFromEnv, resolveOptions } from '../../core/options.js'
+import { S3_OPTIONS } from './option-table.js'
+import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions, TransferConfig } from './options.js'
 
 const MIB = 1024 * 1024
 
 const bad = (message: string) => new ImproperlyConfigured(message)
 
-function str(value: unknown, option: string, envName: string): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string') throw bad(`S3Storage option '${option}' (env ${envName}) must be a string, got ${typeof value}.`)
-  return value
+/** The options after the table pass: checked, normalised, defaults applied. */
+interface TableValues {
+  bucketName?: string
+  location: string
+  fileOverwrite: boolean
+  objectParameters: Record<string, unknown>
+  defaultAcl?: string
+  querystringAuth: boolean
+  querystringExpire: number
+  customDomain?: string
+  urlProtocol: 'http:' | 'https:'
+  cloudfrontKeyId?: string
+  cloudfrontKey?: string
+  cloudfrontSigner?: CloudFrontSignerFunction | null
+  regionName?: string
+  endpointUrl?: string
+  addressingStyle: 'virtual' | 'path' | 'auto'
+  useSsl: boolean
+  verify?: false | Buffer
+  gzip: boolean
+  gzipContentTypes: readonly string[]
+  transferConfig?: TransferConfig
+  clientConfig: S3ClientConfig
+  client?: S3Client
+  accessKey?: string
+  secretKey?: string
+  securityToken?: string
+  sessionProfile?: string
+  requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+  responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+  conditionalWrites: boolean
 }
 
-function bool(value: unknown, option: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'boolean') throw bad(`S3Storage option '${option}' must be true or false, got ${JSON.stringify(value)}.`)
-  return value
-}
-
-function plainObject(value: unknown, option: string, envName: string): Record<string, unknown> | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw bad(`S3Storage option '${option}' (env ${envName}) must be an object, e.g. {"CacheControl": "max-age=86400"}.`)
-  }
-  return value as Record<string, unknown>
-}
-
-function checksumSetting(value: unknown, option: string): 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined {
-  if (value === undefined || value === null) return undefined
-  const v = String(value).toUpperCase()
-  if (v !== 'WHEN_SUPPORTED' && v !== 'WHEN_REQUIRED') {
-    throw bad(`S3Storage option '${option}' must be 'WHEN_SUPPORTED' or 'WHEN_REQUIRED', got ${JSON.stringify(value)}.`)
-  }
-  return v
-}
-
-function checkLocation(location: string): string {
-  if (location.startsWith('/')) {
-    throw bad(`S3Storage.location cannot begin with a leading slash. Found '${location}'. Use '${location.replace(/^\/+/, '')}' instead.`)
-  }
-  const trimmed = location.replace(/\/+$/, '')
-  if (trimmed !== '' && (hasControlCharacters(trimmed) || normpath(trimmed) !== trimmed || trimmed.split('/').includes('..'))) {
-    throw bad(
-      `S3Storage.location '${location}' is not a normalised key prefix (no '//', '.', '..' or control characters). Use '${normpath(trimmed).replace(/^(\.\.\/?)+/, '')}' instead.`,
-    )
-  }
-  return trimmed
-}
-
-function transfer(value: TransferConfig | undefined): Required<TransferConfig> {
+/** The multipart settings with their defaults, each checked. */
+export function resolveTransferConfig(value: TransferConfig | undefined): Required<TransferConfig> {
   const t = { partSize: 8 * MIB, queueSize: 4, multipartThreshold: 8 * MIB, ...(value ?? {}) }
   const known = ['partSize', 'queueSize', 'multipartThreshold']
   for (const key of Object.keys(t)) {
@@ -75,8 +60,9 @@ function transfer(value: TransferConfig | undefined): Required<TransferConfig> {
       `S3Storage option 'transferConfig.partSize' must be a whole number of bytes of at least 5 MiB (5242880), S3's smallest part; got ${t.partSize}.`,
     )
   }
-  if (!Number.isInteger(t.queueSize) || t.queueSize < 1)
+  if (!Number.isInteger(t.queueSize) || t.queueSize < 1) {
     throw bad(`S3Storage option 'transferConfig.queueSize' must be a whole number >= 1; got ${t.queueSize}.`)
+  }
   if (!Number.isInteger(t.multipartThreshold) || t.multipartThreshold < 0 || t.multipartThreshold > 5 * 1024 * MIB) {
     throw bad(
       `S3Storage option 'transferConfig.multipartThreshold' must be a whole number of bytes from 0 to 5 GiB; got ${t.multipartThreshold}.`,
@@ -85,181 +71,62 @@ function transfer(value: TransferConfig | undefined): Required<TransferConfig> {
   return t
 }
 
-function verifySetting(value: unknown, envName: string): false | Buffer | undefined {
-  if (value === undefined || value === null || value === true) return undefined
-  if (value === false) return false
-  if (typeof value !== 'string') throw bad(`S3Storage option 'verify' must be false or a CA bundle path.`)
-  const v = value.trim().toLowerCase()
-  if (['false', '0', 'no', 'off'].includes(v)) return false
-  if (['true', '1', 'yes', 'on'].includes(v)) return undefined
-  try {
-    return readFileSync(value)
-  } catch (error) {
-    throw new ImproperlyConfigured(
-      `S3Storage option 'verify' (env ${envName}) names a CA bundle that cannot be read: ${value} (${(error as Error).message}).`,
-      { cause: error },
-    )
-  }
-}
-
-/** A PEM stored in one line with literal `\n` escapes (common in env files) made multi-line. */
-function pem(value: string | Buffer | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const text = Buffer.isBuffer(value) ? value.toString('ascii') : value
-  return text.includes('\n') ? text : text.replace(/\\n/g, '\n')
-}
-
-/**
- * Resolves `options` over the environment (`AWS_*` names of django-storages), applies the
- * defaults and validates; throws `ImproperlyConfigured` naming the option and the fix.
- */
-export function resolveS3Options(options: S3StorageOptions, env: Env): ResolvedS3Options {
-  checkOptions(options, S3_OPTION_NAMES, 'S3Storage')
-  const o = options
-
-  if (o.proxies !== undefined || o.proxy !== undefined || envValue(env, 'AWS_S3_PROXIES') !== undefined) {
-    throw bad(
-      "S3Storage options 'proxies'/'proxy' (env AWS_S3_PROXIES) are not supported directly: Node has no built-in proxy agent. " +
-        "Pass clientConfig: { requestHandler: { httpsAgent: new HttpsProxyAgent('http://proxy:3128') } } (package https-proxy-agent) instead.",
-    )
-  }
-  const signatureVersion =
-    str(o.signatureVersion, 'signatureVersion', 'AWS_S3_SIGNATURE_VERSION') ?? envValue(env, 'AWS_S3_SIGNATURE_VERSION')
-  if (signatureVersion !== undefined && signatureVersion !== 's3v4') {
-    throw bad(
-      `S3Storage option 'signatureVersion' (env AWS_S3_SIGNATURE_VERSION) is '${signatureVersion}': only 's3v4' is supported (SigV2 is retired). Remove the setting or set it to 's3v4'.`,
-    )
-  }
-
-  const bucketName = str(o.bucketName, 'bucketName', 'AWS_STORAGE_BUCKET_NAME') ?? envValue(env, 'AWS_STORAGE_BUCKET_NAME')
-  if (!bucketName) {
-    throw bad("S3Storage needs a bucket: pass bucketName: 'my-bucket' or set AWS_STORAGE_BUCKET_NAME.")
-  }
-  const location = checkLocation(str(o.location, 'location', 'AWS_LOCATION') ?? envValue(env, 'AWS_LOCATION') ?? '')
-
-  // Credentials: options, then AWS_S3_* / AWS_* variables (empty values skipped), else the SDK chain.
-  const accessKey = str(o.accessKey, 'accessKey', 'AWS_S3_ACCESS_KEY_ID') || firstEnv(env, 'AWS_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID')
-  const secretKey =
-    str(o.secretKey, 'secretKey', 'AWS_S3_SECRET_ACCESS_KEY') || firstEnv(env, 'AWS_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY')
-  const securityToken =
-    str(o.securityToken, 'securityToken', 'AWS_SESSION_TOKEN') || firstEnv(env, 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN')
-  const sessionProfile = str(o.sessionProfile, 'sessionProfile', 'AWS_S3_SESSION_PROFILE') || envValue(env, 'AWS_S3_SESSION_PROFILE')
-  if ((accessKey || secretKey) && sessionProfile) {
+/** Keys or a profile (not both), a key never without its secret; undefined: the SDK's chain. */
+function credentialsOf(v: TableValues): ResolvedS3Options['credentials'] {
+  if ((v.accessKey || v.secretKey) && v.sessionProfile) {
     throw bad(
       'AWS_S3_SESSION_PROFILE/sessionProfile should not be provided with AWS_S3_ACCESS_KEY_ID/accessKey and AWS_S3_SECRET_ACCESS_KEY/secretKey: ' +
         'use either a profile or keys.',
     )
   }
-  if (Boolean(accessKey) !== Boolean(secretKey)) {
+  if (Boolean(v.accessKey) !== Boolean(v.secretKey)) {
     throw bad(
-      `S3Storage has ${accessKey ? 'an access key but no secret key' : 'a secret key but no access key'}: set both accessKey and secretKey (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither to use the AWS SDK's credential chain.`,
+      `S3Storage has ${v.accessKey ? 'an access key but no secret key' : 'a secret key but no access key'}: set both accessKey and secretKey (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither to use the AWS SDK's credential chain.`,
     )
   }
-  const credentials =
-    accessKey && secretKey
-      ? { accessKeyId: accessKey, secretAccessKey: secretKey, ...(securityToken ? { sessionToken: securityToken } : {}) }
-      : undefined
+  if (!v.accessKey || !v.secretKey) return undefined
+  return { accessKeyId: v.accessKey, secretAccessKey: v.secretKey, ...(v.securityToken ? { sessionToken: v.securityToken } : {}) }
+}
 
-  const cloudfrontKeyId = str(o.cloudfrontKeyId, 'cloudfrontKeyId', 'AWS_CLOUDFRONT_KEY_ID') ?? envValue(env, 'AWS_CLOUDFRONT_KEY_ID')
-  const cloudfrontKey = pem(o.cloudfrontKey ?? envValue(env, 'AWS_CLOUDFRONT_KEY'))
-  if (Boolean(cloudfrontKeyId) !== Boolean(cloudfrontKey)) {
+/**
+ * Checks `options` and applies the defaults; with `env`, options left unset are first taken
+ * from it, as `S3Storage.fromEnv()` does (the constructor passes none). Throws
+ * `ImproperlyConfigured` naming the option, its variables and the fix.
+ */
+export function resolveS3Options(options: S3StorageOptions, env?: Env): ResolvedS3Options {
+  const v = resolveOptions<TableValues>(S3_OPTIONS, env ? optionsFromEnv(S3_OPTIONS, env, options) : options)
+  if (!v.bucketName) throw bad("S3Storage needs a bucket: pass bucketName: 'my-bucket' or set AWS_STORAGE_BUCKET_NAME.")
+  const credentials = credentialsOf(v)
+  if (Boolean(v.cloudfrontKeyId) !== Boolean(v.cloudfrontKey)) {
     throw bad('Both AWS_CLOUDFRONT_KEY_ID/cloudfrontKeyId and AWS_CLOUDFRONT_KEY/cloudfrontKey must be provided together.')
   }
-  if (o.cloudfrontSigner !== undefined && o.cloudfrontSigner !== null && typeof o.cloudfrontSigner !== 'function') {
-    throw bad("S3Storage option 'cloudfrontSigner' must be a function (url, expiresAt) => signedUrl, or null to disable signing.")
-  }
-
-  const addressingStyle = (str(o.addressingStyle, 'addressingStyle', 'AWS_S3_ADDRESSING_STYLE') ??
-    envValue(env, 'AWS_S3_ADDRESSING_STYLE') ??
-    'auto') as ResolvedS3Options['addressingStyle']
-  if (!['virtual', 'path', 'auto'].includes(addressingStyle)) {
-    throw bad(
-      `S3Storage option 'addressingStyle' (env AWS_S3_ADDRESSING_STYLE) must be 'virtual', 'path' or 'auto', got '${addressingStyle}'.`,
-    )
-  }
-  const endpointUrl = str(o.endpointUrl, 'endpointUrl', 'AWS_S3_ENDPOINT_URL') ?? envValue(env, 'AWS_S3_ENDPOINT_URL')
-  if (endpointUrl !== undefined && !/^https?:\/\/[^/]/i.test(endpointUrl)) {
-    throw bad(
-      `S3Storage option 'endpointUrl' (env AWS_S3_ENDPOINT_URL) must be an http(s) URL such as 'http://127.0.0.1:9000', got '${endpointUrl}'.`,
-    )
-  }
-  const regionName =
-    str(o.regionName, 'regionName', 'AWS_S3_REGION_NAME') ??
-    firstEnv(env, 'AWS_S3_REGION_NAME', 'AWS_REGION', 'AWS_DEFAULT_REGION') ??
-    (o.client ? undefined : 'us-east-1')
-
-  const protocol = (o.urlProtocol === undefined ? envValue(env, 'AWS_S3_URL_PROTOCOL') : o.urlProtocol) || 'https:'
-  const urlProtocol = (protocol.endsWith(':') ? protocol : protocol + ':').toLowerCase()
-  if (urlProtocol !== 'http:' && urlProtocol !== 'https:') {
-    throw bad(`S3Storage option 'urlProtocol' (env AWS_S3_URL_PROTOCOL) must be 'https:' or 'http:', got '${protocol}'.`)
-  }
-  const customDomain = str(o.customDomain, 'customDomain', 'AWS_S3_CUSTOM_DOMAIN') ?? envValue(env, 'AWS_S3_CUSTOM_DOMAIN')
-  if (customDomain !== undefined && (customDomain.endsWith('/') || /^[a-z]+:\/\//i.test(customDomain))) {
-    throw bad(
-      `S3Storage option 'customDomain' (env AWS_S3_CUSTOM_DOMAIN) is a host with an optional path, without scheme or trailing '/', e.g. 'cdn.example.com'; got '${customDomain}'.`,
-    )
-  }
-
-  const querystringExpire = o.querystringExpire ?? envNumber(env, 'AWS_QUERYSTRING_EXPIRE') ?? 3600
-  if (!Number.isInteger(querystringExpire) || querystringExpire < 0) {
-    throw bad(
-      `S3Storage option 'querystringExpire' (env AWS_QUERYSTRING_EXPIRE) must be a whole number of seconds >= 0, got ${String(querystringExpire)}.`,
-    )
-  }
-
-  const gzipContentTypes = o.gzipContentTypes ?? envList(env, 'GZIP_CONTENT_TYPES') ?? DEFAULT_GZIP_CONTENT_TYPES
-  if (!Array.isArray(gzipContentTypes) || !gzipContentTypes.every((t) => typeof t === 'string')) {
-    throw bad("S3Storage option 'gzipContentTypes' must be an array of content types, e.g. ['text/css', 'image/svg+xml'].")
-  }
-  const objectParameters =
-    plainObject(o.objectParameters ?? envJson(env, 'AWS_S3_OBJECT_PARAMETERS'), 'objectParameters', 'AWS_S3_OBJECT_PARAMETERS') ?? {}
-  const transferConfig = transfer(
-    plainObject(o.transferConfig ?? envJson(env, 'AWS_S3_TRANSFER_CONFIG'), 'transferConfig', 'AWS_S3_TRANSFER_CONFIG') as
-      | TransferConfig
-      | undefined,
-  )
-  const clientConfig = (plainObject(o.clientConfig ?? envJson(env, 'AWS_S3_CLIENT_CONFIG'), 'clientConfig', 'AWS_S3_CLIENT_CONFIG') ??
-    {}) as S3ClientConfig
-  if (o.client !== undefined && (typeof o.client !== 'object' || typeof (o.client as S3Client).send !== 'function')) {
-    throw bad("S3Storage option 'client' must be an S3Client from @aws-sdk/client-s3.")
-  }
-  const maxMemorySize = o.maxMemorySize ?? envNumber(env, 'AWS_S3_MAX_MEMORY_SIZE')
-  if (maxMemorySize !== undefined && (!Number.isFinite(maxMemorySize) || maxMemorySize < 0)) {
-    throw bad(`S3Storage option 'maxMemorySize' must be a number of bytes >= 0, got ${String(maxMemorySize)}.`)
-  }
-  str(o.fileNameCharset, 'fileNameCharset', 'AWS_S3_FILE_NAME_CHARSET')
-  const defaultAcl = str(o.defaultAcl, 'defaultAcl', 'AWS_DEFAULT_ACL') ?? envValue(env, 'AWS_DEFAULT_ACL')
-
+  const { cloudfrontKeyId, cloudfrontKey } = v
   return {
-    bucketName,
-    location,
-    fileOverwrite: bool(o.fileOverwrite, 'fileOverwrite') ?? envBool(env, 'AWS_S3_FILE_OVERWRITE') ?? false,
-    objectParameters,
-    ...(defaultAcl ? { defaultAcl } : {}),
-    querystringAuth: bool(o.querystringAuth, 'querystringAuth') ?? envBool(env, 'AWS_QUERYSTRING_AUTH') ?? true,
-    querystringExpire,
-    ...(customDomain ? { customDomain } : {}),
-    urlProtocol,
+    bucketName: v.bucketName,
+    location: v.location,
+    fileOverwrite: v.fileOverwrite,
+    objectParameters: v.objectParameters,
+    ...(v.defaultAcl ? { defaultAcl: v.defaultAcl } : {}),
+    querystringAuth: v.querystringAuth,
+    querystringExpire: v.querystringExpire,
+    ...(v.customDomain ? { customDomain: v.customDomain } : {}),
+    urlProtocol: v.urlProtocol,
     ...(cloudfrontKeyId && cloudfrontKey ? { cloudfrontKeyId, cloudfrontKey } : {}),
-    ...(o.cloudfrontSigner !== undefined ? { cloudfrontSigner: o.cloudfrontSigner } : {}),
-    ...(regionName ? { regionName } : {}),
-    ...(endpointUrl ? { endpointUrl } : {}),
-    addressingStyle,
-    useSsl: bool(o.useSsl, 'useSsl') ?? envBool(env, 'AWS_S3_USE_SSL') ?? true,
-    verify: verifySetting(o.verify ?? envValue(env, 'AWS_S3_VERIFY'), 'AWS_S3_VERIFY'),
-    gzip: bool(o.gzip, 'gzip') ?? envBool(env, 'AWS_IS_GZIPPED') ?? false,
-    gzipContentTypes,
-    transferConfig,
-    clientConfig,
-    ...(o.client ? { client: o.client } : {}),
+    ...(v.cloudfrontSigner !== undefined ? { cloudfrontSigner: v.cloudfrontSigner } : {}),
+    ...(v.regionName ? { regionName: v.regionName } : {}),
+    ...(v.endpointUrl ? { endpointUrl: v.endpointUrl } : {}),
+    addressingStyle: v.addressingStyle,
+    useSsl: v.useSsl,
+    verify: v.verify,
+    gzip: v.gzip,
+    gzipContentTypes: v.gzipContentTypes,
+    transferConfig: resolveTransferConfig(v.transferConfig),
+    clientConfig: v.clientConfig,
+    ...(v.client ? { client: v.client } : {}),
     ...(credentials ? { credentials } : {}),
-    ...(sessionProfile ? { sessionProfile } : {}),
-    requestChecksumCalculation:
-      checksumSetting(o.requestChecksumCalculation ?? envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION'), 'requestChecksumCalculation') ??
-      (endpointUrl ? 'WHEN_REQUIRED' : undefined),
-    responseChecksumValidation:
-      checksumSetting(o.responseChecksumValidation ?? envValue(env, 'AWS_RESPONSE_CHECKSUM_VALIDATION'), 'responseChecksumValidation') ??
-      (endpointUrl ? 'WHEN_REQUIRED' : undefined),
-    conditionalWrites: bool(o.conditionalWrites, 'conditionalWrites') ?? envBool(env, 'AWS_S3_CONDITIONAL_WRITES') ?? true,
+    ...(v.sessionProfile ? { sessionProfile: v.sessionProfile } : {}),
+    requestChecksumCalculation: v.requestChecksumCalculation,
+    responseChecksumValidation: v.responseChecksumValidation,
+    conditionalWrites: v.conditionalWrites,
   }
 }

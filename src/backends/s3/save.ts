@@ -49,7 +49,8 @@ export const MAX_NAME_RETRIES = 100
 function tooManyRetries(name: string, refused: boolean): FileExistsError {
   const why = refused
     ? `the server refused ${MAX_NAME_RETRIES + 1} writes in a row as taken (412 Precondition Failed to If-None-Match: *). ` +
-      'If it mis-handles If-None-Match (answers 412 for keys that do not exist), set conditionalWrites: false (AWS_S3_CONDITIONAL_WRITES=false).'
+      'If it mis-handles If-None-Match (answers 412 for keys that do not exist), ' +
+      'set conditionalWrites: false (AWS_S3_CONDITIONAL_WRITES=false).'
     : `no free name was found after ${MAX_NAME_RETRIES + 1} tries.`
   return new FileExistsError(`Could not save '${name}': ${why}`, { key: name })
 }

@@ -2,16 +2,18 @@
  * S3Storage: Amazon S3 and S3-compatible stores (MinIO, R2, B2, Spaces), django-storages'
  * `S3Storage` for Node. Names are relative to `location` and map to keys
  * `location/name`. The AWS SDK loads on first use; `url()` never calls it (URLs are built and
- * presigned by string formatting, see url.ts, presign.ts and cloudfront.ts).
+ * presigned by string formatting, see endpoint.ts, url-builder.ts and signing/).
  */
 import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { Storage, type WriteRequest } from '../../core/storage.js'
+import { Storage, type ErrorContext, type NameLimits, type WriteRequest } from '../../core/storage.js'
 import { FileExistsError, type StorageError, SuspiciousFileOperation } from '../../core/errors.js'
-import type { Env } from '../../core/env.js'
+import { processEnv, type Env } from '../../core/env.js'
+import { optionsFromEnv, type EnvContext } from '../../core/options.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions } from './options.js'
 import { resolveS3Options } from './resolve.js'
+import { S3_OPTIONS } from './option-table.js'
 import { S3ClientHolder, type S3Sdk } from './client.js'
 import { isNotFound, isPreconditionFailed, mapS3Error, s3ErrorCode } from './errors.js'
 import { isClaimed, saveObject, type SaveHost } from './save.js'
@@ -19,15 +21,17 @@ import { listdir, listFiles, type ListScope } from './list.js'
 import { copyParameters, downloadParameters, writePlan, type WriteSettings } from './write.js'
 import { copyObject, type TransferContext } from './transfer.js'
 import { emptyStream, isEmptyRange, readObject } from './read.js'
-import { S3Urls } from './urls.js'
-import { diagnoseS3 } from './diagnose.js'
+import { S3Urls } from './url-builder.js'
+import { diagnoseS3 } from './diagnose/index.js'
+import { buildIamPolicy, type IamPolicy } from './policy.js'
+import type { Diagnosable, IamPolicyOptions, PolicyProvider, SelfServing } from '../../core/capabilities.js'
 import type { Check } from '../../core/diagnostics.js'
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024
 
 /** Files in an S3 bucket under `location`. */
-export class S3Storage extends Storage {
+export class S3Storage extends Storage implements PolicyProvider, SelfServing, Diagnosable {
   /** The bucket. */
   readonly bucketName: string
   /** The key prefix names live under (`''`: the bucket root), without a trailing `/`. */
@@ -47,12 +51,12 @@ export class S3Storage extends Storage {
   readonly #saveHost: SaveHost
 
   /**
-   * Creates the storage from `options`, falling back to the django-storages `AWS_*` variables of
-   * `env` (see docs/s3.md). Throws `ImproperlyConfigured` for a bad or missing setting; makes no
-   * network request and does not load the AWS SDK.
+   * Creates the storage from `options` only: the environment is read by `S3Storage.fromEnv()` and
+   * `createStorage()`, never here. Throws `ImproperlyConfigured` for a bad or missing setting;
+   * makes no network request and does not load the AWS SDK.
    */
-  constructor(options: S3StorageOptions = {}, env: Env = process.env) {
-    const resolved = resolveS3Options(options, env)
+  constructor(options: S3StorageOptions = {}) {
+    const resolved = resolveS3Options(options)
     super({ fileOverwrite: resolved.fileOverwrite })
     this.#options = resolved
     this.bucketName = resolved.bucketName
@@ -74,6 +78,15 @@ export class S3Storage extends Storage {
       conditionalWrites: resolved.conditionalWrites,
       multipartThreshold: resolved.transferConfig.multipartThreshold,
     }
+  }
+
+  /**
+   * A storage from `overrides`, each option they leave unset taken from the django-storages
+   * `AWS_*` variables of `env` (docs/s3.md lists them; booleans, numbers and JSON parsed). With
+   * `context.alias` other than `default`, variables that widen access are left out (docs/configuration.md).
+   */
+  static fromEnv(env: Env = processEnv(), overrides: S3StorageOptions = {}, context: EnvContext = {}): S3Storage {
+    return new S3Storage(optionsFromEnv(S3_OPTIONS, env, overrides, context))
   }
 
   /** `S3Storage(bucket 'b', location 'media', region 'eu-west-3')`: never credentials. */
@@ -102,48 +115,33 @@ export class S3Storage extends Storage {
     return this.#prefix + name
   }
 
-  /**
-   * Django's `is_name_available`, and not being written by another save of this process (so
-   * concurrent saves of one name get different names, shortened to fit like any alternative).
-   */
-  override async isNameAvailable(name: string, maxLength?: number | null): Promise<boolean> {
-    let claimed = false
-    try {
-      claimed = isClaimed(this.#saveHost.claimId(this.resolveName(name)))
-    } catch {
-      // An invalid name: the base class says why.
-    }
-    return !claimed && super.isNameAvailable(name, maxLength)
-  }
-
   // ------------------------------------------------------------ hooks of the base class
 
-  protected override get namespace(): string {
-    return this.location
+  /** Names live under the key prefix `location`; keys are at most 1,024 bytes of UTF-8. */
+  protected override get nameLimits(): NameLimits {
+    this.#limits ??= { prefix: this.location, maxKeyBytes: MAX_KEY_BYTES, limitName: "S3's limit of 1,024 bytes" }
+    return this.#limits
   }
 
-  protected override maxNameBytes(): number {
-    return MAX_KEY_BYTES - Buffer.byteLength(this.#prefix)
+  #limits?: NameLimits
+
+  /** A name another save of this process is writing is not free (concurrent saves get distinct names). */
+  protected override isNameReserved(resolved: string): boolean {
+    return isClaimed(this.#saveHost.claimId(resolved))
   }
 
-  protected override checkResolvedName(resolved: string, given: string): void {
-    if (Buffer.byteLength(this.key(resolved)) > MAX_KEY_BYTES) {
-      throw new SuspiciousFileOperation(
-        `Attempted access to '${given}' denied: its S3 key would be ${Buffer.byteLength(this.key(resolved))} bytes of UTF-8, over S3's limit of 1,024 bytes (location included).`,
-        { key: given },
-      )
-    }
-  }
-
-  protected override mapError(error: unknown, operation: string, name: string): StorageError | undefined {
-    let key: string | undefined
-    try {
-      key = this.key(this.resolveName(name))
-    } catch {
-      key = undefined
-    }
+  protected override mapError(error: unknown, context: ErrorContext): StorageError | undefined {
+    const key = context.resolved === undefined ? undefined : this.key(context.resolved)
     const acl = Boolean(this.#options.defaultAcl || this.#options.objectParameters.ACL)
-    return mapS3Error(error, { operation, name, key, bucket: this.bucketName, region: this.regionName ?? 'unknown', acl })
+    return mapS3Error(error, {
+      operation: context.operation,
+      name: context.name,
+      key,
+      bucket: this.bucketName,
+      region: this.regionName ?? 'unknown',
+      ...(this.#options.endpointUrl ? { endpointUrl: this.#options.endpointUrl } : {}),
+      acl,
+    })
   }
 
   // ------------------------------------------------------------ helpers
@@ -223,7 +221,7 @@ export class S3Storage extends Storage {
         out = await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucketName, Delete: { Objects, Quiet: true } }))
       } catch (error) {
         if (s3ErrorCode(error) !== 'NotImplemented') throw error
-        await super._deleteMany(names.slice(i)) // a server without DeleteObjects
+        await super._deleteMany(names.slice(i), {}) // a server without DeleteObjects
         return
       }
       const failed = (out.Errors ?? []).find((e) => e.Code !== 'NoSuchKey')
@@ -301,6 +299,19 @@ export class S3Storage extends Storage {
   protected override async _signedUploadUrl(name: string, options: SignedUploadOptions): Promise<SignedUpload> {
     const plan = writePlan(this.key(name), { contentType: options.contentType }, { ...this.writeSettings, gzip: false })
     return { name, ...(await this.#urls.signedUpload(this.key(name), plan.params, options)) }
+  }
+
+  // ------------------------------------------------------------ capabilities
+
+  /** Files are fetched from `url()` (S3 or its CDN): HTTP handlers redirect GET/HEAD there (SelfServing). */
+  readonly servesItself = true as const
+
+  /**
+   * The least-privilege IAM policy for this bucket and location (PolicyProvider, `node-storages
+   * policy`): `doctor: true` adds the bucket-setting reads of `node-storages doctor`.
+   */
+  iamPolicy(options?: IamPolicyOptions): IamPolicy {
+    return buildIamPolicy({ bucketName: this.bucketName, location: this.location, acl: this.defaultAcl !== undefined }, options)
   }
 }
 

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { S3Sdk } from './client.js'
 import type { TransferConfig } from './options.js'
-import { encodeKey } from './url.js'
+import { encodeKey } from './endpoint.js'
 import { SSE_C_PARAMETERS } from './write.js'
 
 /** What every transfer needs. */

@@ -37,7 +37,7 @@
  */
 import * as crypto from 'node:crypto'
 
-import { escapeUri } from './url.js'
+import { escapeUri } from '../endpoint.js'
 
 /** AWS credentials as an SDK credential provider resolves them. */
 export interface AwsCredentials {

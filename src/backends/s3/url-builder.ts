@@ -7,14 +7,14 @@
  *    the SDK's `getSignedUrl`), `parameters` being GetObject input names.
  * 3. Else the plain object URL (no credentials needed).
  */
-import { ImproperlyConfigured, StorageError } from '../../core/errors.js'
+import { ImproperlyConfigured, InvalidArgumentError, InvalidNameError } from '../../core/errors.js'
 import { filepathToUri, formEncode } from '../../core/uri.js'
 import type { SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 import type { ResolvedS3Options, CloudFrontSignerFunction } from './options.js'
 import { configuredChecksums, type S3ClientHolder } from './client.js'
-import { formatQuery, getObjectQuery, objectLocator, type ObjectLocator } from './url.js'
-import { QueryPresigner, type PresignMethod } from './presign.js'
-import { createCloudFrontSigner } from './cloudfront.js'
+import { formatQuery, getObjectQuery, objectLocator, type ObjectLocator } from './endpoint.js'
+import { QueryPresigner, type PresignMethod } from './signing/sigv4.js'
+import { createCloudFrontSigner } from './signing/cloudfront.js'
 
 interface Signing {
   locator: ObjectLocator
@@ -43,8 +43,8 @@ const UPLOAD_HEADERS: Record<string, string> = {
   SSEKMSKeyId: 'x-amz-server-side-encryption-aws-kms-key-id',
 }
 
-function invalid(message: string, cause?: unknown): StorageError {
-  return new StorageError(message, { code: 'E_INVALID_ARGUMENT', cause })
+function invalid(message: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(message, cause === undefined ? {} : { cause })
 }
 
 /** Builds the URLs of one S3Storage. */
@@ -134,7 +134,7 @@ export class S3Urls {
       if (o.querystringAuth && this.#cloudfront) return this.#cloudfront(url, new Date(Date.now() + expire * 1000))
       return url
     }
-    if (key === '') throw invalid("S3 URLs need a file name: url('') with an empty location has no key.")
+    if (key === '') throw new InvalidNameError("S3 URLs need a file name: url('') with an empty location has no key.", { operation: 'url' })
     let query: Record<string, string>
     try {
       query = getObjectQuery(options.parameters)

@@ -13,10 +13,8 @@
  * `Expires&Key-Pair-Id&Signature`, and it rounds the expiry to the nearest second rather than
  * truncating it. The signature over the same policy is the same.
  */
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto'
-
-/** Signs a URL so that CloudFront serves it until `expiresAt`. */
-export type CloudFrontSigner = (url: string, expiresAt: Date) => string
+import { createPrivateKey, type KeyObject, sign } from 'node:crypto'
+import type { CloudFrontSignerFunction } from '../options.js'
 
 const NON_ASCII = /[\u007f-\uffff]/g
 const asciiJson = (value: string): string =>
@@ -36,7 +34,7 @@ export function cloudFrontBase64(bytes: Buffer): string {
  * Create a canned-policy signer for a CloudFront key pair. The PEM (PKCS#1 or PKCS#8 RSA private
  * key) is parsed once here; a key that cannot be parsed throws without echoing the key.
  */
-export function createCloudFrontSigner(keyPairId: string, privateKeyPem: string | Buffer): CloudFrontSigner {
+export function createCloudFrontSigner(keyPairId: string, privateKeyPem: string | Buffer): CloudFrontSignerFunction {
   if (typeof keyPairId !== 'string' || keyPairId === '') {
     throw new Error('CloudFront signing needs a key pair id (cloudfrontKeyId).')
   }
