@@ -142,6 +142,14 @@ export function optionsFromEnv<O extends object>(table: OptionTable<O>, env: Env
       break
     }
   }
+  if (context.alias !== undefined && context.alias !== 'default') {
+    for (const entry of fromEnv) {
+      if (!entry.widensAccess) continue
+      const narrowed = entry.widensAccess === true ? undefined : entry.widensAccess.narrow(merged[entry.option], merged)
+      if (narrowed === undefined) delete merged[entry.option]
+      else merged[entry.option] = narrowed
+    }
+  }
   return merged as O
 }
 
