@@ -7,6 +7,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { FileExistsError, NotImplementedError, type StorageError } from './errors.js'
 import { streamToBuffer } from './content.js'
+import { checkedVersion, type OpenedVersion } from './open-version.js'
 import { createStorageWriteStream } from './write-stream.js'
 import { NO_LIMITS, type NameLimits } from './resolve.js'
 import type { ErrorContext } from './wrap-error.js'
@@ -41,8 +42,20 @@ export interface WriteRequest extends Omit<SaveOptions, 'maxLength' | 'onProgres
   content?: Content
 }
 
+/** Options of `cleanup()`. */
+export interface CleanupOptions extends IoOptions {
+  /** Only leftovers last modified longer ago than this, in ms (default 86,400,000: one day). */
+  olderThan?: number
+}
+
 /** Which kind of time `_getTime` is asked for. */
 export type TimeKind = 'modified' | 'created' | 'accessed'
+
+/** The options every backend has. */
+export interface BaseStorageOptions {
+  /** Keep existing files (default false): a taken name gets a `_<7 random chars>` suffix. */
+  fileOverwrite?: boolean
+}
 
 /** The protected contract every `Storage` has; backends extend `Storage`, not this class. */
 export abstract class StorageBackend {
@@ -64,6 +77,14 @@ export abstract class StorageBackend {
   protected abstract _stat(name: string, options: IoOptions): Promise<FileStat>
   /** The URL of the name. */
   protected abstract _url(name: string, options: UrlOptions): Promise<string> | string
+
+  /**
+   * The file at one version: its stat and reads of exactly those bytes. Default: a stat and reads
+   * checked against it (core/open-version.ts); a backend that can open once overrides it.
+   */
+  protected async _openVersion(name: string, options: IoOptions): Promise<OpenedVersion> {
+    return checkedVersion({ stat: (n, o) => this._stat(n, o), open: (n, o) => this._open(n, o) }, name, options)
+  }
 
   /** Whole content; defaults to reading `_open`. */
   protected async _read(name: string, options: IoOptions): Promise<Buffer> {
@@ -98,6 +119,15 @@ export abstract class StorageBackend {
   /** Deletes many files; default deletes them a few at a time. */
   protected async _deleteMany(names: string[], options: IoOptions): Promise<void> {
     for (let i = 0; i < names.length; i += 16) await Promise.all(names.slice(i, i + 16).map((n) => this._delete(n, options)))
+  }
+
+  /**
+   * Removes what interrupted writes left behind (temporary files or objects, incomplete uploads)
+   * last modified more than `olderThan` ms ago, never those of writes in progress in this
+   * process; returns how many it removed. Default: nothing to remove (0).
+   */
+  protected async _cleanup(_olderThan: number, _options: IoOptions): Promise<number> {
+    return 0
   }
 
   /** An absolute local path; unsupported by default. */
@@ -137,6 +167,15 @@ export abstract class StorageBackend {
    * process); the available-name loop then picks another. Default: nothing is reserved.
    */
   protected isNameReserved(_resolved: string): boolean {
+    return false
+  }
+
+  /**
+   * Whether `_save` commits no-overwrite writes exclusively (it never replaces a file and calls
+   * `req.nextName` on a taken name): `save()` then skips the `exists()` probe of the first name
+   * it tries, and lets the commit tell. Default false.
+   */
+  protected get exclusiveCommit(): boolean {
     return false
   }
 }

@@ -5,7 +5,7 @@
  * providing the same members. Every guard checks shape, not class, so two loaded copies of the
  * package (ESM and CommonJS side by side) still recognise each other's storages.
  */
-import type { Check } from './diagnostics.js'
+import type { Check, DiagnoseOptions } from './diagnostics.js'
 import type { GrantCheck, LocalGrant } from './signing.js'
 
 /**
@@ -32,7 +32,7 @@ export interface SelfServing {
 
 /** A storage that adds its own checks to `node-storages doctor` (S3: credentials, bucket, ACLs, CORS). */
 export interface Diagnosable {
-  diagnose(): AsyncIterable<Check>
+  diagnose(options?: DiagnoseOptions): AsyncIterable<Check>
 }
 
 /** Options of `PolicyProvider.iamPolicy()`. */

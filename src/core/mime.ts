@@ -5,8 +5,18 @@
  * `x.gz` → no type + gzip); `.svgz`/`.tgz`/`.taz`/`.tz`/`.tbz2`/`.txz` are aliases. Types come from
  * the `mime-types` database.
  */
-import mime from 'mime-types'
+import { createRequire } from 'node:module'
 import { splitext } from './posix.js'
+
+// The mime-types database is about half of the package's import time: load it on the first
+// lookup, not when node-storages is imported.
+let db: typeof import('mime-types') | undefined
+const mime = {
+  lookup(path: string): string | false {
+    db ??= createRequire(import.meta.url)('mime-types') as typeof import('mime-types')
+    return db.lookup(path)
+  },
+}
 
 const SUFFIX_MAP: Record<string, string> = {
   '.svgz': '.svg.gz',

@@ -5,20 +5,17 @@
  * those methods; docs/custom-backends.md lists them.
  */
 import type { Readable, Writable } from 'node:stream'
-import { randomInt } from 'node:crypto'
 import {
   ContentError,
+  InvalidArgumentError,
   InvalidNameError,
   InvalidRangeError,
   StorageError,
   SuspiciousFileOperation,
   type StorageOperation,
 } from './errors.js'
-import { assertNoTraversal, cleanName, getValidFilename, validateFileName } from './names.js'
-import { join, normpath, split } from './posix.js'
+import { validateFileName } from './names.js'
 import { contentName, knownLength, prepareBody, toReadable } from './content.js'
-import { availableName, fits, overwriteName } from './available-name.js'
-import { maxNameBytes, resolveName, resolveTargetName } from './resolve.js'
 import { genericStorageError, isAbortError, type ErrorContext } from './wrap-error.js'
 import type {
   Content,
@@ -35,8 +32,11 @@ import type {
 } from './types.js'
 
 export type { NameLimits } from './resolve.js'
-export type { WriteRequest, TimeKind } from './backend.js'
-import { StorageBackend, type TimeKind } from './backend.js'
+export type { OpenedVersion, ReadRange } from './open-version.js'
+import type { OpenedVersion } from './open-version.js'
+export type { WriteRequest, TimeKind, CleanupOptions, BaseStorageOptions } from './backend.js'
+import type { BaseStorageOptions, CleanupOptions, TimeKind } from './backend.js'
+import { NamingStorage } from './naming.js'
 export type { ErrorContext } from './wrap-error.js'
 
 /** Throws for a range that is not two whole numbers >= 0 with start <= end. */
@@ -47,12 +47,6 @@ function checkRange({ start, end }: OpenOptions): void {
       `Invalid byte range start=${String(start)} end=${String(end)}: use whole numbers >= 0 with start <= end (end is inclusive).`,
     )
   }
-}
-
-/** The options every backend has. */
-export interface BaseStorageOptions {
-  /** Keep existing files (default false): a taken name gets a `_<7 random chars>` suffix. */
-  fileOverwrite?: boolean
 }
 
 /** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
@@ -71,81 +65,9 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
  * protected `_`-prefixed ones, which receive names already checked and resolved: relative to
  * `location`, `/`-separated, normalised, never escaping.
  */
-export abstract class Storage extends StorageBackend {
-  /** Whether `save()` replaces an existing file of the same name (default false). */
-  readonly fileOverwrite: boolean
-
+export abstract class Storage extends NamingStorage {
   protected constructor(options: BaseStorageOptions = {}) {
-    super()
-    this.fileOverwrite = options.fileOverwrite ?? false
-  }
-
-  // ---------------------------------------------------------------- names
-
-  /** Checks a name and resolves it relative to `location` (see core/resolve.ts). */
-  protected resolveName(name: string): string {
-    return resolveName(name, this.nameLimits)
-  }
-
-  /** The checks of a name a file is written under; returns the resolved name. */
-  protected checkTargetName(name: string): string {
-    return resolveTargetName(name, this.nameLimits)
-  }
-
-  /** Django's `get_valid_name`: `getValidFilename`. */
-  getValidName(name: string): string {
-    return getValidFilename(name)
-  }
-
-  /** Django's `get_alternative_name`: `<root>_<7 random [A-Za-z0-9]><ext>`. */
-  getAlternativeName(fileRoot: string, fileExt: string): string {
-    const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-    let suffix = ''
-    for (let i = 0; i < 7; i++) suffix += chars[randomInt(chars.length)]
-    return `${fileRoot}_${suffix}${fileExt}`
-  }
-
-  /**
-   * Django's `generate_filename`: the directory kept, the file name made valid
-   * (`some/folder/test with space.txt` → `some/folder/test_with_space.txt`).
-   */
-  generateFilename(filename: string): string {
-    const [dirName, fileName] = split(String(filename).replace(/\\/g, '/'))
-    assertNoTraversal(dirName)
-    return normpath(join(dirName, this.getValidName(fileName)))
-  }
-
-  /** Django's `is_name_available`: not existing, not reserved, and fitting `maxLength` and the key limit. */
-  async isNameAvailable(name: string, maxLength?: number | null): Promise<boolean> {
-    if (!fits(name, maxLength, maxNameBytes(this.nameLimits))) return false
-    return this.isFree(name)
-  }
-
-  private async isFree(name: string): Promise<boolean> {
-    if (this.isNameReserved(this.resolveName(name))) return false
-    return !(await this.exists(name))
-  }
-
-  /**
-   * A free name close to `name`: Django's loop (`_<7 random chars>` before all suffixes, the root
-   * shortened to fit `maxLength` and the backend's byte limit). With `fileOverwrite` the name
-   * itself, only shortened (django-storages' `get_available_overwrite_name`).
-   */
-  async getAvailableName(name: string, maxLength?: number | null): Promise<string> {
-    if (typeof name !== 'string') this.resolveName(name)
-    // Django's checks on the name as given, then the name normalised and confined.
-    const [rawDir, rawFile] = split(name.replace(/\\/g, '/'))
-    assertNoTraversal(rawDir)
-    validateFileName(rawFile)
-    this.resolveName(name)
-    const cleaned = cleanName(name.replace(/\\/g, '/'))
-    const maxBytes = maxNameBytes(this.nameLimits)
-    if (this.fileOverwrite) return overwriteName(cleaned, maxLength, maxBytes)
-    return availableName(
-      { isFree: (n) => this.isFree(n), alternative: (root, ext) => this.getAlternativeName(root, ext), maxNameBytes: maxBytes },
-      cleaned,
-      maxLength,
-    )
+    super(options)
   }
 
   // ---------------------------------------------------------------- errors
@@ -210,7 +132,9 @@ export abstract class Storage extends StorageBackend {
       signal,
       async () => {
         try {
-          const available = await this.getAvailableName(given, maxLength)
+          // The probe is skipped only when the commit is exclusive and getAvailableName is not overridden.
+          const trust = this.exclusiveCommit && this.getAvailableName === Storage.prototype.getAvailableName
+          const available = trust ? await this.pickName(given, maxLength, true, signal) : await this.getAvailableName(given, maxLength)
           validateFileName(available, true)
           signal?.throwIfAborted()
           if (sourceError !== undefined) throw sourceError
@@ -247,6 +171,15 @@ export abstract class Storage extends StorageBackend {
     const key = this.resolveName(name)
     checkRange(options)
     return this.run('open', name, options.signal, () => this._open(key, options))
+  }
+
+  /**
+   * The file at one version: `stat` and `read(range)` of exactly those bytes, even while another
+   * writer replaces it (what an HTTP response needs). `close()` it when no read is started.
+   */
+  async openVersion(name: string, options: IoOptions = {}): Promise<OpenedVersion> {
+    const key = this.resolveName(name)
+    return this.run('open', name, options.signal, () => this._openVersion(key, options))
   }
 
   /** The whole content of the file. Missing: `FileNotFoundError`. */
@@ -376,6 +309,18 @@ export abstract class Storage extends StorageBackend {
     const dst = this.checkTargetName(to)
     if (src === '') throw new InvalidNameError('move() needs the name of a file to move.', { key: from })
     return this.run('move', from, options.signal, () => this._move(src, dst, this.fileOverwrite, options))
+  }
+
+  /**
+   * Removes the temporary files or objects (and S3's incomplete uploads of them) that interrupted
+   * writes left, last modified more than `olderThan` ms ago (default one day, so a write in
+   * progress elsewhere is never cut short); returns how many it removed.
+   */
+  async cleanup({ olderThan = 86_400_000, signal }: CleanupOptions = {}): Promise<number> {
+    if (!(Number.isFinite(olderThan) && olderThan >= 0)) {
+      throw new InvalidArgumentError(`cleanup() option 'olderThan' must be a number of ms >= 0, got ${String(olderThan)}.`)
+    }
+    return this.run('cleanup', '', signal, () => this._cleanup(olderThan, { signal }))
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   AccessDeniedError,
   FileExistsError,
   FileNotFoundError,
+  InvalidNameError,
   IsADirectoryError,
   OPERATION_VERBS,
   StorageError,
@@ -38,6 +39,7 @@ export function genericStorageError(error: unknown, { operation, name }: ErrorCo
     return new AccessDeniedError(`Access denied to '${name}' (${operation}): check the permissions of the storage location.`, opts)
   }
   if (code === 'EISDIR') return new IsADirectoryError(`'${name}' is a directory, not a file.`, opts)
+  if (code === 'ENAMETOOLONG') return new InvalidNameError(`The name '${name}' is too long for this file system: use a shorter name.`, opts)
   const message = (error as Error)?.message ?? String(error)
   return new StorageError(`Unable to ${OPERATION_VERBS[operation]} '${name}': ${message}`, opts)
 }

@@ -18,6 +18,9 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 })
 
 const { FileSystemStorage } = await import('../../src/index.js')
+// Small saves normally go through a worker thread, which the mock above does not reach.
+const { setOffload } = await import('../../src/backends/filesystem/offload.js')
+setOffload(false)
 const dir = mkdtempSync(join(tmpdir(), 'ns-nolink-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 

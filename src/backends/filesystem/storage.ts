@@ -4,22 +4,39 @@
  * so a crash or an aborted stream never leaves a partial file under the final name, and
  * concurrent saves of one name all succeed under distinct names.
  */
-import { createWriteStream, realpathSync, lstatSync, constants as fsConstants } from 'node:fs'
-import { chmod, copyFile, link, lstat, mkdir, open, opendir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
-import type { Stats } from 'node:fs'
+import { constants as fsConstants, type ReadStream, type Stats } from 'node:fs'
+import { type FileHandle, link, open, opendir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { Storage, type BaseStorageOptions, type WriteRequest, type TimeKind } from '../../core/storage.js'
-import { FileExistsError, IsADirectoryError, NotImplementedError, SuspiciousFileOperation } from '../../core/errors.js'
+import {
+  Storage,
+  type BaseStorageOptions,
+  type OpenedVersion,
+  type ReadRange,
+  type WriteRequest,
+  type TimeKind,
+} from '../../core/storage.js'
+import { FileExistsError, IsADirectoryError, NotImplementedError } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
 import type { SignedUrlVerifier } from '../../core/capabilities.js'
 import { optionsFromEnv, resolveOptions, type EnvContext } from '../../core/options.js'
 import { processEnv, type Env } from '../../core/env.js'
 import { FILESYSTEM_OPTIONS } from './options.js'
-import { isTemporaryName, temporaryName } from '../../core/names.js'
+import { isTemporaryName } from '../../core/names.js'
 import { guessType } from '../../core/mime.js'
-import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
+import type {
+  FileEntry,
+  FileStat,
+  IoOptions,
+  ListOptions,
+  OpenOptions,
+  SignedUpload,
+  SignedUploadOptions,
+  UrlOptions,
+} from '../../core/types.js'
+import { Confinement, isMissing } from './confine.js'
+import { LocalWriter } from './write.js'
+import { removeTemporaryFiles } from './cleanup.js'
 
 /** Options of `FileSystemStorage` (checked against FILESYSTEM_OPTIONS in options.ts). */
 export interface FileSystemStorageOptions extends LocalUrlOptions, BaseStorageOptions {
@@ -33,10 +50,8 @@ export interface FileSystemStorageOptions extends LocalUrlOptions, BaseStorageOp
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'])
 
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException)?.code
-  return code === 'ENOENT' || code === 'ENOTDIR'
-}
+// Opens refuse a symlink at the last component (ELOOP), so only links pay for the realpath check.
+const NOFOLLOW: number | undefined = fsConstants.O_NOFOLLOW
 
 /** Files in a local directory; `url()` under `baseUrl`, optionally HMAC-signed. */
 export class FileSystemStorage extends Storage {
@@ -77,155 +92,141 @@ export class FileSystemStorage extends Storage {
     return `FileSystemStorage(${this.location})`
   }
 
-  // ------------------------------------------------------------ confinement
+  // ------------------------------------------------------------ confinement and writes
 
-  /**
-   * The absolute path of a resolved name, refused when it (or its deepest existing ancestor)
-   * really lives outside `location` — through a symlink, say.
-   */
-  private confine(name: string): string {
-    const target = name ? path.join(this.location, name) : this.location
-    let root: string
-    try {
-      root = realpathSync(this.location)
-    } catch {
-      return target // no root yet: nothing under it can be a link
-    }
-    let probe = target
-    for (;;) {
-      try {
-        const real = realpathSync(probe)
-        if (real !== root && !real.startsWith(root + path.sep)) break
-        return target
-      } catch (error) {
-        if (!isMissing(error)) throw error
-        let link = false
-        try {
-          link = lstatSync(probe).isSymbolicLink()
-        } catch {}
-        if (link) break // a dangling link: where it points is not ours to write
-        if (probe === this.location) return target
-        probe = path.dirname(probe)
-      }
-    }
-    throw new SuspiciousFileOperation(`Attempted access to '${name}' denied.`, { key: name })
+  private confinement?: Confinement
+  private writer?: LocalWriter
+
+  /** The confinement checks (created on first use: `location`'s real path is resolved once). */
+  private get conf(): Confinement {
+    return (this.confinement ??= new Confinement(this.location))
   }
 
-  /** Whether a resolved name passes `confine` (symlinks that stay inside `location`). */
-  private isConfined(name: string): boolean {
-    try {
-      this.confine(name)
-      return true
-    } catch {
-      return false
-    }
+  private get writes(): LocalWriter {
+    return (this.writer ??= new LocalWriter(this.conf, this.filePermissionsMode, this.directoryPermissionsMode))
   }
 
-  private async makeDirs(dir: string): Promise<void> {
-    const mode = this.directoryPermissionsMode
-    const first = await mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) })
-    if (first === undefined || mode === undefined) return
-    // mkdir's mode is masked by the umask: set it exactly on every level made here.
-    for (let d = dir; d.length >= first.length; d = path.dirname(d)) {
-      await chmod(d, mode)
-      if (d === first) break
-    }
-  }
-
-  private tempPath(dir: string): string {
-    return path.join(dir, temporaryName(8))
-  }
-
-  /** Moves a finished temp file to its name: rename (overwrite) or exclusive link (keep both). */
-  private async commit(tmp: string, name: string, overwrite: boolean, nextName: (taken: string) => Promise<string>): Promise<string> {
-    if (overwrite) {
-      await rename(tmp, this.confine(name))
-      return name
-    }
-    for (;;) {
-      const target = this.confine(name)
-      try {
-        await link(tmp, target)
-        return name
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? ''
-        if (code === 'EEXIST') {
-          name = await nextName(name)
-          continue
-        }
-        if (!LINK_UNSUPPORTED.has(code)) throw error
-      }
-      // No hard links here: reserve the name by exclusive create, then rename over it.
-      try {
-        await (await open(target, 'wx')).close()
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-          name = await nextName(name)
-          continue
-        }
-        throw error
-      }
-      await rename(tmp, target)
-      return name
-    }
+  /** The absolute path of `name` once it passed every confinement check (`Confinement.entry`). */
+  private async confine(name: string): Promise<string> {
+    await this.conf.entry(name)
+    return this.conf.target(name)
   }
 
   // ------------------------------------------------------------ the backend contract
 
+  /** Commits exclusively (link, or exclusive create): `save()` need not probe the name first. */
+  protected override get exclusiveCommit(): boolean {
+    return true
+  }
+
   protected async _save(name: string, req: WriteRequest): Promise<string> {
-    const dir = path.dirname(this.confine(name))
-    await this.makeDirs(dir)
-    this.confine(name) // again, now that every directory exists
-    const tmp = this.tempPath(dir)
-    try {
-      await pipeline(req.body, createWriteStream(tmp, { flags: 'wx', mode: this.filePermissionsMode ?? 0o666 }), { signal: req.signal })
-      if (this.filePermissionsMode !== undefined) await chmod(tmp, this.filePermissionsMode)
-      req.signal?.throwIfAborted()
-      return await this.commit(tmp, name, req.overwrite, req.nextName)
-    } finally {
-      await rm(tmp, { force: true })
-    }
+    return this.writes.save(name, req)
+  }
+
+  /**
+   * The temporary files (`.nstmp-…`) interrupted writes left under `location` (a killed process,
+   * a full disk); symlinked directories are not followed, this process's own writes are kept.
+   */
+  protected override async _cleanup(olderThan: number, options: IoOptions): Promise<number> {
+    return removeTemporaryFiles(this.location, olderThan, options.signal)
   }
 
   protected async _open(name: string, options: OpenOptions): Promise<Readable> {
-    const handle = await open(this.confine(name), 'r')
+    const handle = await this.openFile(name)
     try {
       if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-      return handle.createReadStream({ start: options.start, end: options.end, signal: options.signal })
+      return this.mapStreamErrors(handle.createReadStream({ start: options.start, end: options.end, signal: options.signal }), name)
     } catch (error) {
       await handle.close()
       throw error
     }
   }
 
+  /** One open of the file: the stat comes from the open descriptor, so headers and bytes are one version. */
+  protected override async _openVersion(name: string): Promise<OpenedVersion> {
+    const handle = await this.openFile(name)
+    try {
+      const st = await handle.stat()
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+      const { type } = guessType(name)
+      let taken = false
+      const take = () => {
+        if (taken) throw new Error(`openVersion('${name}'): read() or close() was already called.`)
+        taken = true
+      }
+      return {
+        stat: { size: st.size, lastModified: st.mtime, etag: etagOf(st), ...(type ? { contentType: type } : {}) },
+        read: async (range: ReadRange = {}) => {
+          take()
+          return this.mapStreamErrors(handle.createReadStream({ start: range.start, end: range.end }), name)
+        },
+        close: async () => {
+          if (taken) return
+          taken = true
+          await handle.close()
+        },
+      }
+    } catch (error) {
+      await handle.close()
+      throw error
+    }
+  }
+
+  /** Opens `name` for reading: one `open(O_NOFOLLOW)` in a known directory; a symlink is checked first. */
+  private async openFile(name: string): Promise<FileHandle> {
+    const target = this.conf.target(name)
+    if (NOFOLLOW === undefined) return open(await this.confine(name), 'r')
+    await this.conf.dir(path.dirname(target), name)
+    try {
+      return await open(target, fsConstants.O_RDONLY | NOFOLLOW)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error
+      await this.conf.link(target, name) // a symlink: followed only when it stays inside
+      return open(target, 'r')
+    }
+  }
+
+  /** Errors of a read stream that fails midway (EIO, a file truncated under it) become StorageErrors. */
+  private mapStreamErrors(stream: ReadStream, name: string): ReadStream {
+    const destroy = stream._destroy.bind(stream)
+    stream._destroy = (error, callback) => destroy(error, (err) => callback(err ? (this.wrapError(err, 'open', name) as Error) : err))
+    return stream
+  }
+
   protected override async _read(name: string): Promise<Buffer> {
-    return readFile(this.confine(name))
+    const handle = await this.openFile(name)
+    try {
+      return await handle.readFile()
+    } finally {
+      await handle.close()
+    }
   }
 
   protected async _delete(name: string): Promise<void> {
-    const target = this.confine(name)
+    const target = await this.confine(name)
     try {
       await unlink(target)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (isMissing(error)) return
-      if (code === 'EISDIR' || code === 'EPERM') return rmdir(target)
-      throw error
+      if (code !== 'EISDIR' && code !== 'EPERM') throw error
+      await rmdir(target)
+      this.conf.forget(target)
     }
   }
 
   protected async _exists(name: string): Promise<boolean> {
     try {
-      await lstat(this.confine(name))
-      return true
+      return (await this.conf.entry(name)) !== undefined
     } catch (error) {
-      if (isMissing(error)) return false
+      // Django's exists() is false for a name the file system cannot hold, so save() shortens it.
+      if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return false
       throw error
     }
   }
 
   protected async _listdir(dirName: string): Promise<[string[], string[]]> {
-    const dir = this.confine(dirName)
+    const dir = await this.confine(dirName)
     const dirs: string[] = []
     const files: string[] = []
     let entries
@@ -240,7 +241,7 @@ export class FileSystemStorage extends Storage {
       let isDir = entry.isDirectory()
       if (entry.isSymbolicLink()) {
         // A link every other method refuses (outside location, dangling) is not listed either.
-        if (!this.isConfined(dirName ? `${dirName.replace(/\/+$/, '')}/${entry.name}` : entry.name)) continue
+        if (!(await this.conf.allows(dirName ? `${dirName.replace(/\/+$/, '')}/${entry.name}` : entry.name))) continue
         isDir = await stat(path.join(dir, entry.name)).then(
           (s) => s.isDirectory(),
           () => false,
@@ -257,7 +258,7 @@ export class FileSystemStorage extends Storage {
       const rel = pending.shift()!
       let dir
       try {
-        dir = await opendir(this.confine(rel))
+        dir = await opendir(await this.confine(rel))
       } catch (error) {
         if (isMissing(error)) continue
         throw error
@@ -265,7 +266,7 @@ export class FileSystemStorage extends Storage {
       const names: [string, boolean][] = []
       for await (const entry of dir) {
         if (isTemporaryName(entry.name)) continue
-        if (entry.isSymbolicLink() && !this.isConfined(rel ? `${rel}/${entry.name}` : entry.name)) continue
+        if (entry.isSymbolicLink() && !(await this.conf.allows(rel ? `${rel}/${entry.name}` : entry.name))) continue
         names.push([entry.name, entry.isDirectory()])
       }
       names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
@@ -282,27 +283,42 @@ export class FileSystemStorage extends Storage {
     }
   }
 
+  /** The stat of a file: one `lstat` in a known directory (a symlink is checked, then followed). */
+  private async statOf(name: string): Promise<Stats> {
+    const st = await this.conf.entry(name)
+    if (st === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory '${name}'`), { code: 'ENOENT' })
+    return st.isSymbolicLink() ? stat(this.conf.target(name)) : st
+  }
+
   protected async _stat(name: string): Promise<FileStat> {
-    const st = await stat(this.confine(name))
+    const st = await this.statOf(name)
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
     const { type } = guessType(name)
     return { size: st.size, lastModified: st.mtime, etag: etagOf(st), ...(type ? { contentType: type } : {}) }
   }
 
   protected override async _getTime(name: string, kind: TimeKind): Promise<Date> {
-    const st = await stat(this.confine(name))
+    const st = await this.statOf(name)
     if (kind === 'modified') return st.mtime
     if (kind === 'accessed') return st.atime
     if (!st.birthtimeMs) throw new NotImplementedError('This file system does not record creation times.')
     return st.birthtime
   }
 
+  /** Synchronous by contract, so checked with synchronous calls (one `realpath` per level tried). */
   protected override _path(name: string): string {
-    return this.confine(name)
+    return this.conf.confineSync(name)
   }
 
-  protected _url(name: string, options: UrlOptions): string {
-    return this.urls.url(name, options)
+  /**
+   * The URL of `name`, refused like every other method when its directory resolves outside
+   * `location` (a symlinked directory). A directory checked in the last second (existing or not
+   * made yet) answers at once; another costs one `realpath`. The last component is not checked: a URL is only a string, and
+   * serving it goes through `open()`, which refuses a link that points outside.
+   */
+  protected _url(name: string, options: UrlOptions): string | Promise<string> {
+    if (this.conf.urlReady(name)) return this.urls.url(name, options)
+    return this.conf.urlCheck(name).then(() => this.urls.url(name, options))
   }
 
   protected override async _signedUploadUrl(name: string, options: SignedUploadOptions): Promise<SignedUpload> {
@@ -310,26 +326,18 @@ export class FileSystemStorage extends Storage {
   }
 
   protected override async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
-    const src = this.confine(from)
-    const dir = path.dirname(this.confine(to))
-    await this.makeDirs(dir)
-    const tmp = this.tempPath(dir)
-    try {
-      await copyFile(src, tmp, fsConstants.COPYFILE_EXCL)
-      await this.commit(tmp, to, overwrite, async () => {
-        throw new FileExistsError(`File '${to}' already exists.`, { key: to })
-      })
-    } finally {
-      await rm(tmp, { force: true })
-    }
+    const src = await this.confine(from)
+    await this.writes.copy(src, to, overwrite, async () => {
+      throw new FileExistsError(`File '${to}' already exists.`, { key: to })
+    })
   }
 
   protected override async _move(from: string, to: string, overwrite: boolean): Promise<void> {
-    const src = this.confine(from)
+    const src = await this.confine(from)
     const st = await stat(src)
     if (st.isDirectory()) throw new IsADirectoryError(`'${from}' is a directory: move() moves files.`, { key: from })
-    const target = this.confine(to)
-    await this.makeDirs(path.dirname(target))
+    const target = this.conf.target(to)
+    await this.writes.ensureDir(path.dirname(target), to)
     if (overwrite) return rename(src, target)
     try {
       await link(src, target)

@@ -5,7 +5,14 @@
  */
 import { Readable } from 'node:stream'
 import { createHash } from 'node:crypto'
-import { Storage, type BaseStorageOptions, type WriteRequest, type TimeKind } from '../../core/storage.js'
+import {
+  Storage,
+  type BaseStorageOptions,
+  type OpenedVersion,
+  type ReadRange,
+  type WriteRequest,
+  type TimeKind,
+} from '../../core/storage.js'
 import { FileExistsError } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
 import type { SignedUrlVerifier } from '../../core/capabilities.js'
@@ -14,6 +21,7 @@ import { processEnv, type Env } from '../../core/env.js'
 import { MEMORY_OPTIONS } from './options.js'
 import { guessType } from '../../core/mime.js'
 import { streamToBuffer } from '../../core/content.js'
+import { isTemporaryName } from '../../core/names.js'
 import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
 
 /** Options of `InMemoryStorage` (checked against MEMORY_OPTIONS in options.ts). */
@@ -102,12 +110,13 @@ export class InMemoryStorage extends Storage {
   }
 
   protected async _open(name: string, options: OpenOptions): Promise<Readable> {
+    return readOf(this.get(name), options)
+  }
+
+  /** The version is the file record itself: a save replaces the record, never its bytes. */
+  protected override async _openVersion(name: string): Promise<OpenedVersion> {
     const file = this.get(name)
-    file.accessed = new Date()
-    const start = options.start ?? 0
-    const end = options.end === undefined ? file.data.length : options.end + 1
-    const slice = file.data.subarray(start, Math.max(start, end))
-    return Readable.from(slice.length ? [slice] : [], { objectMode: false })
+    return { stat: statOf(file), read: async (range = {}) => readOf(file, range), close: async () => {} }
   }
 
   protected override async _read(name: string): Promise<Buffer> {
@@ -150,13 +159,7 @@ export class InMemoryStorage extends Storage {
   }
 
   protected async _stat(name: string): Promise<FileStat> {
-    const file = this.get(name)
-    return {
-      size: file.data.length,
-      lastModified: file.modified,
-      etag: file.etag,
-      ...(file.contentType ? { contentType: file.contentType } : {}),
-    }
+    return statOf(this.get(name))
   }
 
   protected override async _getTime(name: string, kind: TimeKind): Promise<Date> {
@@ -172,6 +175,23 @@ export class InMemoryStorage extends Storage {
     return this.urls.signedUpload(name, options)
   }
 
+  /**
+   * Writes here are atomic (a file appears when its content was read whole), so no save leaves a
+   * temporary file; this removes files under a temporary name (`.nstmp-…`) older than `olderThan`,
+   * should any have been put there (by `_save` of a subclass, say), and returns how many.
+   */
+  protected override async _cleanup(olderThan: number): Promise<number> {
+    const cutoff = Date.now() - olderThan
+    let removed = 0
+    for (const [name, file] of this.#files) {
+      if (isTemporaryName(name.slice(name.lastIndexOf('/') + 1)) && file.modified.getTime() <= cutoff) {
+        this.#files.delete(name)
+        removed++
+      }
+    }
+    return removed
+  }
+
   protected override async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
     const file = this.get(from)
     if (!overwrite && (this.#files.has(to) || this.isDir(to))) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
@@ -182,4 +202,21 @@ export class InMemoryStorage extends Storage {
     await this._copy(from, to, overwrite)
     if (from !== to) this.#files.delete(from)
   }
+}
+
+function statOf(file: MemoryFile): FileStat {
+  return {
+    size: file.data.length,
+    lastModified: file.modified,
+    etag: file.etag,
+    ...(file.contentType ? { contentType: file.contentType } : {}),
+  }
+}
+
+function readOf(file: MemoryFile, range: ReadRange): Readable {
+  file.accessed = new Date()
+  const start = range.start ?? 0
+  const end = range.end === undefined ? file.data.length : range.end + 1
+  const slice = file.data.subarray(start, Math.max(start, end))
+  return Readable.from(slice.length ? [slice] : [], { objectMode: false })
 }

@@ -1,0 +1,9 @@
+/**
+ * The benchmarks `npm run bench` runs, in this order. Each module registers its benchmarks with
+ * `register()` (bench/lib.ts); to add some (S3 transfers: uploads and downloads against s3rver),
+ * write a module that does, and import it here.
+ */
+import './local.js'
+import './syscalls.js'
+import './cold-start.js'
+import './signers.js'
