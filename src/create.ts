@@ -9,6 +9,7 @@ import type { EnvContext } from './core/options.js'
 import { FileSystemStorage, type FileSystemStorageOptions } from './backends/filesystem/storage.js'
 import { InMemoryStorage, type InMemoryStorageOptions } from './backends/memory/storage.js'
 import { S3Storage, type S3StorageOptions } from './backends/s3/index.js'
+import { describeUnread, filesystemInProduction, unreadVariables } from './backends/s3/env-hints.js'
 
 /** The built-in backends by name. */
 export type BackendName = 'filesystem' | 's3' | 'memory'
@@ -47,6 +48,19 @@ export function backendFromEnv(env: Env = process.env): BackendName {
   return 'filesystem'
 }
 
+/** The warning codes already emitted by this process (each is emitted once). */
+const warned = new Set<string>()
+
+/**
+ * Emits `message` (when there is one) as a `NodeStoragesWarning` with `code`, once per process:
+ * `process.on('warning')` sees it, and Node prints it to stderr unless warnings are silenced.
+ */
+function warnOnce(code: string, message: string | undefined): void {
+  if (!message || warned.has(code)) return
+  warned.add(code)
+  process.emitWarning(message, { type: 'NodeStoragesWarning', code })
+}
+
 function isStorageClass(fn: BackendFactory): fn is new (options: any) => Storage {
   return typeof fn === 'function' && (fn.prototype instanceof Storage || fn === (Storage as unknown))
 }
@@ -71,11 +85,22 @@ function buildStorage(config: StorageConfig, env: Env, context: EnvContext): Sto
   }
   switch (backend) {
     case 'filesystem':
+      if (context.alias === undefined || context.alias === 'default')
+        warnOnce('NODE_STORAGES_S3_SETTINGS_IGNORED', filesystemInProduction(env, backend))
       return FileSystemStorage.fromEnv(env, options as FileSystemStorageOptions, context)
     case 'memory':
       return InMemoryStorage.fromEnv(env, options as InMemoryStorageOptions, context)
-    case 's3':
-      return S3Storage.fromEnv(env, options as S3StorageOptions, context)
+    case 's3': {
+      const unread = unreadVariables(env)
+      if (unread.length) warnOnce('NODE_STORAGES_UNREAD_VARIABLE', describeUnread(unread))
+      try {
+        return S3Storage.fromEnv(env, options as S3StorageOptions, context)
+      } catch (error) {
+        // A missing setting whose variable was set under a guide's name: say so in the error too.
+        if (!unread.length || !(error instanceof ImproperlyConfigured)) throw error
+        throw new ImproperlyConfigured(`${error.message} ${describeUnread(unread)}`, { cause: error })
+      }
+    }
     default:
       throw new InvalidStorageError(
         `Could not find backend '${String(backend)}': use 'filesystem', 's3' or 'memory', or pass a Storage class.`,
@@ -89,7 +114,7 @@ export interface StorageRegistry {
   get(alias: string): Storage
   /** Whether `alias` is configured. */
   has(alias: string): boolean
-  /** The configured aliases. */
+  /** The configured aliases (`staticfiles` from the environment is not listed unless configured). */
   readonly aliases: string[]
 }
 
@@ -99,25 +124,48 @@ export interface StorageRegistry {
  * every alias; settings that widen access (`AWS_DEFAULT_ACL`, `AWS_QUERYSTRING_AUTH=false`,
  * `AWS_S3_CUSTOM_DOMAIN` without CloudFront keys, `AWS_LOCATION`) only to `default`: another
  * alias is private unless its own config says otherwise (docs/configuration.md, "Named storages and the environment").
+ * Without `configs`, the `default` alias comes from the environment (`backendFromEnv`); a
+ * `staticfiles` alias not configured comes from `staticfilesConfigFromEnv` (collectstatic's).
  */
-export function createStorages(configs: Record<string, StorageConfig>, env: Env = process.env): StorageRegistry {
+export function createStorages(given?: Record<string, StorageConfig>, env: Env = process.env): StorageRegistry {
+  const configs: Record<string, StorageConfig> = given ?? { default: { backend: backendFromEnv(env) } as StorageConfig }
   const built = new Map<string, Storage>()
   return {
     get(alias: string): Storage {
       let storage = built.get(alias)
       if (storage) return storage
-      if (!Object.hasOwn(configs, alias)) {
+      const config = Object.hasOwn(configs, alias) ? configs[alias] : alias === 'staticfiles' ? staticfilesConfigFromEnv(env) : undefined
+      if (!config) {
         throw new InvalidStorageError(
           `Could not find config for '${alias}' in the storages configuration (configured: ${Object.keys(configs).join(', ') || 'none'}).`,
         )
       }
-      storage = buildStorage(configs[alias]!, env, { alias })
+      storage = buildStorage(config, env, { alias })
       built.set(alias, storage)
       return storage
     },
-    has: (alias: string) => Object.hasOwn(configs, alias),
+    has: (alias: string) => Object.hasOwn(configs, alias) || alias === 'staticfiles',
     get aliases() {
       return Object.keys(configs)
     },
+  }
+}
+
+/**
+ * The `staticfiles` alias `createStorages()` knows without a config: with S3 selected (see
+ * `backendFromEnv`), the bucket of the `AWS_*` variables under location `AWS_STATIC_LOCATION`
+ * (default `static`) with unsigned URLs (static files are public); otherwise the filesystem at
+ * `STATIC_ROOT` (default `./static`) served under `STATIC_URL` (default `/static/`), or memory.
+ */
+export function staticfilesConfigFromEnv(env: Env = process.env): StorageConfig {
+  const backend = backendFromEnv(env)
+  const baseUrl = envValue(env, 'STATIC_URL') ?? '/static/'
+  switch (backend) {
+    case 's3':
+      return { backend: 's3', location: envValue(env, 'AWS_STATIC_LOCATION') ?? 'static', querystringAuth: false }
+    case 'memory':
+      return { backend: 'memory', baseUrl }
+    default:
+      return { backend: 'filesystem', location: envValue(env, 'STATIC_ROOT') ?? './static', baseUrl }
   }
 }

@@ -75,14 +75,35 @@ describe('policy for a real S3Storage', () => {
     expect(policy.Statement[0]).toMatchObject({ Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::media-bucket' })
     expect(policy.Statement[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['media/', 'media/*'] } })
     expect(policy.Statement[1]!.Resource).toBe('arn:aws:s3:::media-bucket/media/*')
-    expect(policy.Statement[1]!.Action).toEqual([
-      's3:GetObject',
-      's3:PutObject',
-      's3:DeleteObject',
-      's3:AbortMultipartUpload',
-      's3:ListMultipartUploadParts',
-    ])
+    expect(policy.Statement[1]!.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'])
     expect(policy.Statement).toHaveLength(2)
+  })
+
+  it('adds s3:PutObjectTagging when writes carry tags, and KMS actions on the key of SSE-KMS through S3 only', () => {
+    const tagged = policyFor(new S3Storage({ ...base, objectParameters: { Tagging: 'team=web' } })) as Policy
+    expect(tagged.Statement[1]!.Action).toContain('s3:PutObjectTagging')
+    expect(tagged.Statement).toHaveLength(2)
+    const kms = (objectParameters: Record<string, unknown>) =>
+      (policyFor(new S3Storage({ ...base, regionName: 'eu-west-3', objectParameters })) as Policy).Statement[2]
+    const viaS3 = { StringEquals: { 'kms:ViaService': 's3.eu-west-3.amazonaws.com' } }
+    const arn = 'arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    expect(kms({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: arn })).toEqual({
+      Sid: 'KmsKeyOfEncryptedObjects',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: arn,
+      Condition: viaS3,
+    })
+    expect(kms({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: '1234abcd' })).toMatchObject({
+      Resource: 'arn:aws:kms:eu-west-3:*:key/1234abcd',
+      Condition: viaS3,
+    })
+    expect(kms({ ServerSideEncryption: 'aws:kms' })).toMatchObject({ Resource: 'arn:aws:kms:eu-west-3:*:key/*', Condition: viaS3 })
+    expect(kms({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/media' })).toMatchObject({
+      Resource: 'arn:aws:kms:eu-west-3:*:key/*',
+      Condition: { ...viaS3, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/media'] } },
+    })
+    expect(kms({ ServerSideEncryption: 'AES256' })).toBeUndefined()
   })
 
   it('adds s3:PutObjectAcl only when the storage writes an ACL', () => {
@@ -105,7 +126,15 @@ describe('policy for a real S3Storage', () => {
     expect(statements[2]).toEqual({
       Sid: 'DoctorReadsBucketSettings',
       Effect: 'Allow',
-      Action: ['s3:GetBucketOwnershipControls', 's3:GetBucketPublicAccessBlock', 's3:GetBucketCORS'],
+      Action: [
+        's3:GetBucketOwnershipControls',
+        's3:GetBucketPublicAccessBlock',
+        's3:GetBucketPolicyStatus',
+        's3:GetBucketCORS',
+        's3:GetLifecycleConfiguration',
+        's3:GetEncryptionConfiguration',
+        's3:GetBucketVersioning',
+      ],
       Resource: 'arn:aws:s3:::media-bucket',
     })
     const out = new PassThrough()

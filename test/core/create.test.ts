@@ -142,3 +142,41 @@ describe('createStorage() with a config and the environment', () => {
     )
   })
 })
+
+describe('the staticfiles alias from the environment', () => {
+  const S3_ENV = {
+    USE_S3_STORAGE: 'true',
+    AWS_STORAGE_BUCKET_NAME: 'assets',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_DEFAULT_ACL: 'public-read',
+    AWS_LOCATION: 'media',
+  }
+
+  it('is the filesystem at STATIC_ROOT under STATIC_URL when S3 is not selected', async () => {
+    const registry = createStorages(undefined, { STATIC_ROOT: join('/tmp', 'ns-static'), STATIC_URL: '/assets/' })
+    expect(registry.has('staticfiles')).toBe(true)
+    expect(registry.aliases).toEqual(['default'])
+    const storage = registry.get('staticfiles') as FileSystemStorage
+    expect(storage).toBeInstanceOf(FileSystemStorage)
+    expect(storage.location).toBe(resolve('/tmp/ns-static'))
+    expect(await storage.url('css/app.css')).toBe('/assets/css/app.css')
+  })
+
+  it('is S3 under location static with unsigned URLs, and no ACL from the environment', async () => {
+    const storage = createStorages({ default: { backend: 's3' } }, S3_ENV).get('staticfiles') as S3Storage
+    expect(storage).toBeInstanceOf(S3Storage)
+    expect(storage.location).toBe('static')
+    expect(storage.defaultAcl).toBeUndefined()
+    const url = await storage.url('css/app.css')
+    expect(url).toContain('/static/css/app.css')
+    expect(url).not.toContain('X-Amz-Signature')
+  })
+
+  it('takes AWS_STATIC_LOCATION, and a configured staticfiles alias wins', () => {
+    const env = { ...S3_ENV, AWS_STATIC_LOCATION: 'assets/v2' }
+    expect((createStorages({}, env).get('staticfiles') as S3Storage).location).toBe('assets/v2')
+    const mine = createStorages({ staticfiles: { backend: 'memory' } }, env).get('staticfiles')
+    expect(mine).toBeInstanceOf(InMemoryStorage)
+  })
+})

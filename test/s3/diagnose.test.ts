@@ -8,7 +8,10 @@ import { mockClient } from 'aws-sdk-client-mock'
 import {
   DeleteObjectCommand,
   GetBucketCorsCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand,
+  GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -73,6 +76,13 @@ beforeEach(() => {
   s3.on(GetBucketCorsCommand).resolves({
     CORSRules: [{ AllowedMethods: ['PUT', 'POST', 'GET'], AllowedOrigins: ['https://app.example.com'], AllowedHeaders: ['*'] }],
   })
+  s3.on(GetBucketLifecycleConfigurationCommand).resolves({
+    Rules: [{ ID: 'abort', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }],
+  })
+  s3.on(GetBucketEncryptionCommand).resolves({
+    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+  })
+  s3.on(GetBucketVersioningCommand).resolves({ Status: 'Suspended' })
   s3.on(PutObjectCommand).resolves({ ETag: '"e"' })
   s3.on(DeleteObjectCommand).resolves({})
   fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(probeBody()))
@@ -85,7 +95,7 @@ afterEach(() => {
 describe('credentials', () => {
   it('ok shows the access key id masked, never the secret', async () => {
     const lines = await run(make())
-    expect(lines.credentials).toMatchObject({ status: 'ok', detail: 'access key AKIA…WXYZ' })
+    expect(lines.credentials).toMatchObject({ status: 'ok', detail: 'access key AKIA…WXYZ from the S3Client given as `client`' })
     expect(JSON.stringify(lines)).not.toContain(SECRET_KEY)
   })
 
@@ -114,6 +124,9 @@ describe('bucket and region', () => {
       'public access block': 'ok',
       cors: 'ok',
       'presigned GET': 'ok',
+      lifecycle: 'ok',
+      encryption: 'ok',
+      versioning: 'note',
     })
     expect(lines.bucket!.detail).toContain("region 'us-east-1'")
     expect(lines['object ownership']!.detail).toContain('no ACL header is sent; the bucket decides')
@@ -221,19 +234,28 @@ describe('ACL settings against the bucket', () => {
   })
 })
 
-describe('CORS for direct uploads', () => {
-  it('a rule allowing PUT with Content-Type is ok; one without the header fails', async () => {
+describe('CORS for direct uploads (the stand-in tests in test/doctor/cors.test.ts cover the preflight)', () => {
+  it('PUT and POST allowed with the signed headers: ok; a rule without POST fails unless only PUT is used', async () => {
     s3.on(GetBucketCorsCommand).resolves({ CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['Content-*'] }] })
-    expect((await run(make())).cors).toMatchObject({ status: 'ok', detail: expect.stringMatching(/PUT .*any origin.*not POST/) })
+    expect((await run(make())).cors).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/POST: no rule allows POST.*--upload-method PUT/),
+    })
+    const onlyPut = await run({ diagnose: () => make().diagnose({ uploadMethods: ['PUT'] }) })
+    expect(onlyPut.cors).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/PUT \(headers content-type\); the rules allow it from any origin/),
+    })
     s3.on(GetBucketCorsCommand).resolves({ CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['x-amz-*'] }] })
-    expect((await run(make())).cors).toMatchObject({ status: 'fail', detail: expect.stringContaining('Content-Type') })
+    const headerless = await run({ diagnose: () => make().diagnose({ uploadMethods: ['PUT'] }) })
+    expect(headerless.cors).toMatchObject({ status: 'fail', detail: expect.stringContaining('does not allow the header content-type') })
   })
 
-  it('no CORS configuration, or rules for reads only: skipped with where to find the rules', async () => {
+  it('no CORS configuration: skipped with the rule to add unless browsers upload; none, or 501: skipped', async () => {
     s3.on(GetBucketCorsCommand).rejects(s3Error('NoSuchCORSConfiguration', 404))
     expect((await run(make())).cors).toMatchObject({ status: 'skip', detail: expect.stringContaining('docs/direct-uploads.md') })
-    s3.on(GetBucketCorsCommand).resolves({ CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'] }] })
-    expect((await run(make())).cors!.status).toBe('skip')
+    expect((await run({ diagnose: () => make().diagnose({ uploadMethods: ['PUT'] }) })).cors!.status).toBe('fail')
+    expect((await run({ diagnose: () => make().diagnose({ uploadMethods: [] }) })).cors!.status).toBe('skip')
     s3.on(GetBucketCorsCommand).rejects(s3Error('NotImplemented', 501))
     expect((await run(make())).cors!.status).toBe('skip')
   })
@@ -333,12 +355,15 @@ describe('node-storages doctor against s3rver (through the SigV4-verifying proxy
     const env = envFor(provided.proxyEndpoint)
     const { code, text } = await doctor(env)
     expect(code, text).toBe(0)
-    expect(text).toMatch(/^OK {4}credentials: access key S…R from accessKey\/secretKey/m)
+    expect(text).toMatch(/^OK {4}credentials: access key S…R from the environment \(AWS_ACCESS_KEY_ID\)/m)
     expect(text).toMatch(/^OK {4}bucket: bucket 'node-storages-test' exists/m)
     expect(text).toMatch(/^OK {4}clock: /m)
     expect(text).toMatch(/^SKIP {2}object ownership: the server answered without an Object Ownership rule/m) // s3rver: 200, a bucket listing
     expect(text).toMatch(/^SKIP {2}public access block: the server does not implement .*NotImplemented, HTTP 501/m)
-    expect(text).toMatch(/^OK {4}cors: direct uploads allowed: PUT \(with Content-Type\) and POST from any origin/m)
+    expect(text).toMatch(
+      /^OK {4}cors: browsers may upload directly: PUT \(headers content-type\) and POST; the rules allow it from any origin/m,
+    )
+    expect(text).toMatch(/^SKIP {2}lifecycle: the server does not implement/m)
     expect(text).toMatch(/^OK {4}presigned GET: .*the signature was accepted/m)
     for (const base of ['write', 'read', 'url', 'delete']) expect(text).toMatch(new RegExp(`^OK {4}${base}: `, 'm'))
     expect(text).not.toMatch(/^FAIL/m)

@@ -6,16 +6,16 @@ import { Agent as HttpsAgent } from 'node:https'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import type { ResolvedS3Options } from './options.js'
 import { defaultEndpointUrl } from './endpoint.js'
+import { type ClientS3Module, loadClientS3 } from './sdk.js'
 import type { AwsCredentials, CredentialProvider } from './signing/sigv4.js'
+import { handlerSettings } from './timeouts.js'
 
 /** The SDK module, loaded once per process. */
-export type S3Sdk = typeof import('@aws-sdk/client-s3')
+export type S3Sdk = ClientS3Module
 
-let sdkPromise: Promise<S3Sdk> | undefined
-
-/** Imports `@aws-sdk/client-s3` (once). */
+/** Imports `@aws-sdk/client-s3` (once); a missing SDK throws `ImproperlyConfigured` naming the `npm i` line. */
 export function loadSdk(): Promise<S3Sdk> {
-  return (sdkPromise ??= import('@aws-sdk/client-s3'))
+  return loadClientS3()
 }
 
 /** Whether the bucket goes in the path: `path`, or `auto` with a custom endpoint. */
@@ -37,13 +37,21 @@ export function clientConfig(options: ResolvedS3Options): S3ClientConfig {
   if (options.sessionProfile) config.profile = options.sessionProfile
   if (options.requestChecksumCalculation) config.requestChecksumCalculation = options.requestChecksumCalculation
   if (options.responseChecksumValidation) config.responseChecksumValidation = options.responseChecksumValidation
+  const agent: Record<string, unknown> = {}
   if (options.verify !== undefined) {
-    const httpsAgent = new HttpsAgent(
+    agent.httpsAgent = new HttpsAgent(
       options.verify === false ? { keepAlive: true, rejectUnauthorized: false } : { keepAlive: true, ca: options.verify },
     )
-    config.requestHandler = { httpsAgent }
   }
-  return { ...config, ...options.clientConfig }
+  // connectTimeout/readTimeout (timeouts.ts) go under a plain `clientConfig.requestHandler` object;
+  // a handler instance given there is used as it is.
+  const given = options.clientConfig.requestHandler
+  const plain =
+    given === undefined || (typeof given === 'object' && given !== null && typeof (given as { handle?: unknown }).handle !== 'function')
+  config.requestHandler = (plain ? handlerSettings(options, { ...agent, ...(given as object | undefined) }) : given) as never
+  const rest: S3ClientConfig = { ...options.clientConfig }
+  delete rest.requestHandler
+  return { ...config, ...rest }
 }
 
 /** The two checksum settings of a client. */

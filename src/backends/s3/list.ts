@@ -18,15 +18,20 @@ export interface ListScope {
 export async function* listPages(ctx: TransferContext, scope: ListScope, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
   let token: string | undefined
   do {
-    const page = await ctx.client.send(
-      new ctx.sdk.ListObjectsV2Command({
-        Bucket: ctx.bucket,
-        Prefix: scope.prefix,
-        ...(delimiter ? { Delimiter: delimiter } : {}),
-        ...(token ? { ContinuationToken: token } : {}),
-        ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
-      }),
-    )
+    const page = await ctx.client
+      .send(
+        new ctx.sdk.ListObjectsV2Command({
+          Bucket: ctx.bucket,
+          Prefix: scope.prefix,
+          ...(delimiter ? { Delimiter: delimiter } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+          ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
+        }),
+        { abortSignal: ctx.signal },
+      )
+      .catch((error: unknown) => {
+        throw ctx.signal?.aborted ? ctx.signal.reason : error // the caller's reason, not the SDK's AbortError
+      })
     yield page
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)

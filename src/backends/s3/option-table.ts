@@ -31,6 +31,7 @@ import {
   withoutAcl,
 } from './option-kinds.js'
 import { DEFAULT_GZIP_CONTENT_TYPES, type S3StorageOptions } from './options.js'
+import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, millisecondsOption } from './timeouts.js'
 
 type S3Entry = OptionEntry<unknown, keyof S3StorageOptions & string>
 
@@ -256,6 +257,24 @@ const entries: S3Entry[] = [
     parse: booleanOption,
     default: true,
     doc: 'Whether the server enforces `If-None-Match: *` (AWS S3 since August 2024, MinIO, R2). Set `false` where the server rejects the header (a 501) or ignores it. See "No overwrite".',
+  },
+  {
+    option: 'connectTimeout',
+    env: ['AWS_S3_CONNECT_TIMEOUT'],
+    envDoc: '(ms)',
+    parse: millisecondsOption,
+    default: DEFAULT_CONNECT_TIMEOUT,
+    defaultDoc: '10,000 ms',
+    doc: "The longest wait for a connection to S3, in milliseconds (`0`: no limit). botocore's `connect_timeout`, in ms. A timed-out attempt is retried by the SDK; the last one fails the call with `TimeoutError` (`E_TIMEOUT`). `{ connectTimeout: 3_000 }`",
+  },
+  {
+    option: 'readTimeout',
+    env: ['AWS_S3_READ_TIMEOUT'],
+    envDoc: '(ms)',
+    parse: millisecondsOption,
+    default: DEFAULT_READ_TIMEOUT,
+    defaultDoc: '60,000 ms',
+    doc: "The longest wait for the next byte of a request or an answer, in milliseconds (`0`: no limit); botocore's `read_timeout`, in ms. A server that stops answering fails the call with `TimeoutError` (`E_TIMEOUT`) within `readTimeout` × the SDK's attempts (3; `clientConfig.maxAttempts`). Applied to the client built from these options (not to a given `client`, nor over an instance in `clientConfig.requestHandler`). `{ readTimeout: 15_000 }`",
   },
   {
     option: 'maxMemorySize',

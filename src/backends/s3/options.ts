@@ -157,6 +157,10 @@ export interface S3StorageOptions {
    * (s3rver) the existence check before each write is the guard, as in django-storages.
    */
   conditionalWrites?: boolean
+  /** The longest wait for a connection, in ms (default 10,000; 0: none; env `AWS_S3_CONNECT_TIMEOUT`). */
+  connectTimeout?: number
+  /** The longest wait for the next byte of a request or answer, in ms (default 60,000; 0: none; env `AWS_S3_READ_TIMEOUT`). */
+  readTimeout?: number
   /** Accepted for django-storages compatibility, no effect: reads stream (env `AWS_S3_MAX_MEMORY_SIZE`). */
   maxMemorySize?: number
   /** Accepted for django-storages compatibility, no effect: keys are UTF-8 (env `AWS_S3_FILE_NAME_CHARSET`). */
@@ -211,4 +215,6 @@ export interface ResolvedS3Options {
   requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
   responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
   conditionalWrites: boolean
+  connectTimeout: number
+  readTimeout: number
 }

@@ -1,5 +1,5 @@
 /** Reading S3 objects: ranges, gunzip of gzip-encoded objects, and byte slices of a stream. */
-import { Readable, Transform, pipeline } from 'node:stream'
+import { PassThrough, Readable, Transform, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { OpenOptions } from '../../core/types.js'
 import { s3ErrorCode, s3Status } from './errors.js'
@@ -89,4 +89,19 @@ export async function readObject(get: (range?: string) => Promise<GetAnswer>, op
   if (!range) return gunzipStream(out.Body as Readable)
   ;(out.Body as Readable).destroy()
   return slice(await get())
+}
+
+/**
+ * `source` with its errors mapped by `wrap` (to a `StorageError`, cause kept): a body that fails
+ * midway (the connection reset, a read timeout) then fails like any storage call. Destroying the
+ * returned stream destroys `source`, which frees its connection.
+ */
+export function mapStreamErrors(source: Readable, wrap: (error: unknown) => unknown): Readable {
+  const out = new PassThrough()
+  source.on('error', (error) => out.destroy(wrap(error) as Error))
+  out.on('close', () => {
+    if (!source.destroyed && !source.readableEnded) source.destroy()
+  })
+  source.pipe(out)
+  return out
 }

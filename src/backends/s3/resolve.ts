@@ -1,51 +1,20 @@
-/**
- * Resolving `S3Storage` options: the table pass (option-table.ts: names, kinds, defaults), then
- * the rules between options (bucket required, keys or profile, the CloudFront key pair, the
- * multipart settings). A bad value throws `ImproperlyConfigured` naming the option (and its
- * variables) and the fix; secrets never appear in a message.
- */
-import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { ImproperlyConfigured } from '../../core/errors.js'
 import type { Env } from '../../core/env.js'
 import { optionsFromEnv, resolveOptions } from '../../core/options.js'
 import { S3_OPTIONS } from './option-table.js'
-import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions, TransferConfig } from './options.js'
+import type { ResolvedS3Options, S3StorageOptions, TransferConfig } from './options.js'
 
 const MIB = 1024 * 1024
 
 const bad = (message: string) => new ImproperlyConfigured(message)
 
-/** The options after the table pass: checked, normalised, defaults applied. */
-interface TableValues {
+/** The options after the table pass: checked, normalised, defaults applied (credentials not yet paired). */
+type TableValues = Omit<ResolvedS3Options, 'bucketName' | 'transferConfig' | 'credentials'> & {
   bucketName?: string
-  location: string
-  fileOverwrite: boolean
-  objectParameters: Record<string, unknown>
-  defaultAcl?: string
-  querystringAuth: boolean
-  querystringExpire: number
-  customDomain?: string
-  urlProtocol: 'http:' | 'https:'
-  cloudfrontKeyId?: string
-  cloudfrontKey?: string
-  cloudfrontSigner?: CloudFrontSignerFunction | null
-  regionName?: string
-  endpointUrl?: string
-  addressingStyle: 'virtual' | 'path' | 'auto'
-  useSsl: boolean
-  verify?: false | Buffer
-  gzip: boolean
-  gzipContentTypes: readonly string[]
   transferConfig?: TransferConfig
-  clientConfig: S3ClientConfig
-  client?: S3Client
   accessKey?: string
   secretKey?: string
   securityToken?: string
-  sessionProfile?: string
-  requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
-  responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
-  conditionalWrites: boolean
 }
 
 /** The multipart settings with their defaults, each checked. */
@@ -128,5 +97,7 @@ export function resolveS3Options(options: S3StorageOptions, env?: Env): Resolved
     requestChecksumCalculation: v.requestChecksumCalculation,
     responseChecksumValidation: v.responseChecksumValidation,
     conditionalWrites: v.conditionalWrites,
+    connectTimeout: v.connectTimeout,
+    readTimeout: v.readTimeout,
   }
 }

@@ -18,7 +18,10 @@ import { FileExistsError } from '../../core/errors.js'
 import { temporaryName } from '../../core/names.js'
 import { isPreconditionFailed } from './errors.js'
 import { copyParameters, gzipBody, readHead, type WritePlan } from './write.js'
-import { copyObject, multipartUpload, putObject, type TransferContext } from './transfer.js'
+import { debuglog } from 'node:util'
+import { copyObject, multipartUpload, putObject, withToken, writeToken, writtenBy, type TransferContext } from './transfer.js'
+
+const debug = debuglog('node-storages:s3')
 
 /** Keys being written without overwrite by this process (`endpoint|bucket|key`). */
 const CLAIMED = new Set<string>()
@@ -31,7 +34,7 @@ export interface SaveHost {
   claimId(name: string): string
   /** The key prefix of the location (`'media/'` or `''`). */
   prefix: string
-  exists(name: string): Promise<boolean>
+  exists(name: string, signal?: AbortSignal): Promise<boolean>
   deleteKey(key: string): Promise<void>
   conditionalWrites: boolean
   multipartThreshold: number
@@ -73,7 +76,7 @@ async function claim(host: SaveHost, name: string, req: WriteRequest): Promise<s
     if (host.conditionalWrites) return name
     let taken: boolean
     try {
-      taken = await host.exists(name)
+      taken = await host.exists(name, req.signal)
     } catch (error) {
       CLAIMED.delete(id)
       throw error
@@ -84,11 +87,41 @@ async function claim(host: SaveHost, name: string, req: WriteRequest): Promise<s
   }
 }
 
-/** Writes `req.body` under `name` (or the next free name) and returns the name stored. */
+/** Temporary keys of multipart saves in progress in this process (`cleanup()` leaves them alone). */
+const IN_FLIGHT = new Set<string>()
+
+/** Whether a temporary key is being written by a save of this process. */
+export function isInFlight(key: string): boolean {
+  return IN_FLIGHT.has(key)
+}
+
+/**
+ * Deletes the temporary key of a multipart save, retrying once; when both fail it is left for
+ * `cleanup()` (it is hidden from listings, and named so cleanup finds it) and logged.
+ */
+async function dropTemporary(host: SaveHost, key: string): Promise<void> {
+  try {
+    await host.deleteKey(key).catch(() => host.deleteKey(key))
+  } catch (error) {
+    debug('could not delete the temporary key %s (storage.cleanup() removes it later): %s', key, (error as Error)?.name)
+  } finally {
+    IN_FLIGHT.delete(key)
+  }
+}
+
+/**
+ * Writes `req.body` under `name` (or the next free name) and returns the name stored. Writes that
+ * may be retried into a 412 of their own (conditional ones) or lose the answer to their last
+ * request (multipart ones) carry a write token in their metadata (`WRITE_TOKEN`): an object
+ * found under the name with this save's token was stored by this save.
+ */
 export async function saveObject(host: SaveHost, ctx: TransferContext, name: string, req: WriteRequest, plan: WritePlan): Promise<string> {
   const body = plan.gzip ? gzipBody(req.body) : req.body
   const head = await readHead(body, host.multipartThreshold)
   const conditional = !req.overwrite && host.conditionalWrites
+  const token = writeToken()
+  /** The commit requests run to the end once started: an abort then would leave an object behind. */
+  const commitCtx = { ...ctx, signal: undefined }
   let claimed: string | undefined
   if (!req.overwrite) {
     name = await claim(host, name, req)
@@ -107,34 +140,41 @@ export async function saveObject(host: SaveHost, ctx: TransferContext, name: str
   try {
     if (head.complete) {
       const data = Buffer.concat(head.chunks)
+      const params = conditional ? withToken(plan.params, token) : plan.params
       for (;;) {
         try {
-          await putObject(ctx, host.key(name), plan.params, data, conditional ? { IfNoneMatch: '*' } : {})
+          await putObject(ctx, host.key(name), params, data, conditional ? { IfNoneMatch: '*' } : {})
           return name
         } catch (error) {
           if (!conditional || !isPreconditionFailed(error)) throw error
+          // A 412 to the retry of a write whose answer was lost: the object is ours.
+          if (await writtenBy(commitCtx, host.key(name), token, params)) return name
           await next()
         }
       }
     }
+    const params = withToken(plan.params, token)
     if (!conditional) {
-      await multipartUpload(ctx, host.key(name), plan.params, head.stream())
+      await multipartUpload(ctx, host.key(name), params, head.stream(), token)
       return name
     }
     const temp = host.prefix + temporaryName(12) // the form listings hide and save() refuses
+    IN_FLIGHT.add(temp)
     try {
-      await multipartUpload(ctx, temp, plan.params, head.stream())
+      await multipartUpload(ctx, temp, params, head.stream(), token)
       for (;;) {
         try {
-          await copyObject({ ...ctx, signal: undefined }, temp, host.key(name), copyParameters(plan.params), { IfNoneMatch: '*' })
+          await copyObject(commitCtx, temp, host.key(name), copyParameters(plan.params), { IfNoneMatch: '*' })
           return name
         } catch (error) {
           if (!isPreconditionFailed(error)) throw error
+          // The copy carries the temporary object's metadata, token included.
+          if (await writtenBy(commitCtx, host.key(name), token, plan.params)) return name
           await next()
         }
       }
     } finally {
-      await host.deleteKey(temp).catch(() => undefined)
+      await dropTemporary(host, temp)
     }
   } finally {
     if (claimed) CLAIMED.delete(claimed)

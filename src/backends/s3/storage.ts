@@ -7,25 +7,39 @@
 import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Storage, type ErrorContext, type NameLimits, type WriteRequest } from '../../core/storage.js'
-import { FileExistsError, type StorageError, SuspiciousFileOperation } from '../../core/errors.js'
+import { FileExistsError, type StorageError } from '../../core/errors.js'
 import { processEnv, type Env } from '../../core/env.js'
 import { optionsFromEnv, type EnvContext } from '../../core/options.js'
-import type { FileEntry, FileStat, ListOptions, OpenOptions, SignedUpload, SignedUploadOptions, UrlOptions } from '../../core/types.js'
+import type {
+  FileEntry,
+  FileStat,
+  IoOptions,
+  ListOptions,
+  OpenOptions,
+  SignedUpload,
+  SignedUploadOptions,
+  UrlOptions,
+} from '../../core/types.js'
+import { genericStorageError } from '../../core/wrap-error.js'
+import { redactS3Error, secretsOf } from './redact.js'
+import { isTimeout, timeoutError } from './timeouts.js'
 import type { CloudFrontSignerFunction, ResolvedS3Options, S3StorageOptions } from './options.js'
 import { resolveS3Options } from './resolve.js'
 import { S3_OPTIONS } from './option-table.js'
 import { S3ClientHolder, type S3Sdk } from './client.js'
 import { isNotFound, isPreconditionFailed, mapS3Error, s3ErrorCode } from './errors.js'
-import { isClaimed, saveObject, type SaveHost } from './save.js'
+import { isClaimed, isInFlight, saveObject, type SaveHost } from './save.js'
+import { cleanupS3 } from './cleanup.js'
 import { listdir, listFiles, type ListScope } from './list.js'
 import { copyParameters, downloadParameters, writePlan, type WriteSettings } from './write.js'
 import { copyObject, type TransferContext } from './transfer.js'
-import { emptyStream, isEmptyRange, readObject } from './read.js'
+import { emptyStream, isEmptyRange, mapStreamErrors, readObject } from './read.js'
 import { S3Urls } from './url-builder.js'
 import { diagnoseS3 } from './diagnose/index.js'
-import { buildIamPolicy, type IamPolicy } from './policy.js'
+import { explainHeadError } from './head-cause.js'
+import { buildIamPolicy, type IamPolicy, policyScope } from './policy.js'
 import type { Diagnosable, IamPolicyOptions, PolicyProvider, SelfServing } from '../../core/capabilities.js'
-import type { Check } from '../../core/diagnostics.js'
+import type { Check, DiagnoseOptions } from '../../core/diagnostics.js'
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024
@@ -44,6 +58,10 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   readonly regionName?: string
   /** The canned ACL writes carry (`objectParameters.ACL`, else `defaultAcl`); none: no ACL header. */
   readonly defaultAcl?: string
+  /** The PutObject parameters every write carries (`objectParameters`), read-only. */
+  get objectParameters(): Readonly<Record<string, unknown>> {
+    return this.#options.objectParameters
+  }
   readonly #options: ResolvedS3Options
   readonly #clients: S3ClientHolder
   readonly #urls: S3Urls
@@ -73,7 +91,7 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
       key: (name) => this.key(name),
       claimId: (name) => `${resolved.endpointUrl ?? ''}|${this.bucketName}|${this.key(name)}`,
       prefix: this.#prefix,
-      exists: (name) => this._exists(name),
+      exists: (name, signal) => this._exists(name, { signal }),
       deleteKey: (key) => this.deleteKey(key),
       conditionalWrites: resolved.conditionalWrites,
       multipartThreshold: resolved.transferConfig.multipartThreshold,
@@ -101,8 +119,8 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   }
 
   /** The S3 checks `node-storages doctor` adds (credentials, bucket, region, clock, ACLs, CORS, URL): diagnose.ts. */
-  diagnose(): AsyncIterable<Check> {
-    return diagnoseS3({ storage: this, options: this.#options })
+  diagnose(options?: DiagnoseOptions): AsyncIterable<Check> {
+    return diagnoseS3({ storage: this, options: this.#options }, options)
   }
 
   /** Closes the sockets of the client this storage built. */
@@ -130,10 +148,13 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     return isClaimed(this.#saveHost.claimId(resolved))
   }
 
+  /** SDK errors made safe (redact.ts), timeouts as `TimeoutError`, the rest mapped by errors.ts. */
   protected override mapError(error: unknown, context: ErrorContext): StorageError | undefined {
+    const safe = this.redact(error)
+    if (isTimeout(safe)) return timeoutError(safe, context.operation, context.name, this.#options)
     const key = context.resolved === undefined ? undefined : this.key(context.resolved)
     const acl = Boolean(this.#options.defaultAcl || this.#options.objectParameters.ACL)
-    return mapS3Error(error, {
+    const mapped = mapS3Error(safe, {
       operation: context.operation,
       name: context.name,
       key,
@@ -142,7 +163,15 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
       ...(this.#options.endpointUrl ? { endpointUrl: this.#options.endpointUrl } : {}),
       acl,
     })
+    return mapped ?? genericStorageError(safe, context)
   }
+
+  /** An SDK error without its secrets (redact.ts). */
+  private redact<T>(error: T): T {
+    return redactS3Error(error, (this.#secrets ??= secretsOf(this.#options)))
+  }
+
+  #secrets?: string[]
 
   // ------------------------------------------------------------ helpers
 
@@ -160,9 +189,14 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     return downloadParameters(this.#options.objectParameters)
   }
 
-  private async head(name: string) {
+  private async head(name: string, signal?: AbortSignal) {
     const { sdk, client } = await this.#clients.get()
-    return client.send(new sdk.HeadObjectCommand({ ...this.download, Bucket: this.bucketName, Key: this.key(name) } as never))
+    const input = { ...this.download, Bucket: this.bucketName, Key: this.key(name) }
+    try {
+      return await client.send(new sdk.HeadObjectCommand(input as never), { abortSignal: signal })
+    } catch (error) {
+      throw await explainHeadError(error, { client, sdk, input, signal }) // HEAD answers have no body: find the cause (head-cause.ts)
+    }
   }
 
   // ------------------------------------------------------------ writes
@@ -172,15 +206,15 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     return saveObject(this.#saveHost, ctx, name, req, writePlan(this.key(name), req, this.writeSettings))
   }
 
-  protected override async _copy(from: string, to: string, overwrite: boolean): Promise<void> {
+  protected override async _copy(from: string, to: string, overwrite: boolean, options: IoOptions = {}): Promise<void> {
     if (from === to) {
-      await this.head(from)
+      await this.head(from, options.signal)
       if (!overwrite) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
       return
     }
     // The HEAD guards servers that ignore If-None-Match; the header makes it atomic where honoured.
-    if (!overwrite && (await this._exists(to))) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
-    const ctx = await this.context()
+    if (!overwrite && (await this._exists(to, options))) throw new FileExistsError(`File '${to}' already exists.`, { key: to })
+    const ctx = await this.context(options.signal)
     const params = copyParameters({
       ...this.#options.objectParameters,
       ...(this.#options.defaultAcl && !this.#options.objectParameters.ACL ? { ACL: this.#options.defaultAcl } : {}),
@@ -189,39 +223,44 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     try {
       await copyObject(ctx, this.key(from), this.key(to), params, extra)
     } catch (error) {
-      if (!overwrite && isPreconditionFailed(error)) throw new FileExistsError(`File '${to}' already exists.`, { key: to, cause: error })
+      if (!overwrite && isPreconditionFailed(error)) {
+        throw new FileExistsError(`File '${to}' already exists.`, { key: to, cause: this.redact(error) })
+      }
       throw error
     }
   }
 
-  protected override async _move(from: string, to: string, overwrite: boolean): Promise<void> {
-    await this._copy(from, to, overwrite)
-    if (from !== to) await this._delete(from)
+  protected override async _move(from: string, to: string, overwrite: boolean, options: IoOptions = {}): Promise<void> {
+    await this._copy(from, to, overwrite, options)
+    if (from !== to) await this._delete(from, options)
   }
 
-  private async deleteKey(key: string): Promise<void> {
+  private async deleteKey(key: string, signal?: AbortSignal): Promise<void> {
     const { sdk, client } = await this.#clients.get()
-    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucketName, Key: key }))
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucketName, Key: key }), { abortSignal: signal })
   }
 
-  protected async _delete(name: string): Promise<void> {
+  protected async _delete(name: string, options: IoOptions = {}): Promise<void> {
     try {
-      await this.deleteKey(this.key(name))
+      await this.deleteKey(this.key(name), options.signal)
     } catch (error) {
       if (!isNotFound(error)) throw error
     }
   }
 
-  protected override async _deleteMany(names: string[]): Promise<void> {
+  protected override async _deleteMany(names: string[], options: IoOptions = {}): Promise<void> {
     const { sdk, client } = await this.#clients.get()
+    const abortSignal = options.signal
     for (let i = 0; i < names.length; i += 1000) {
       const Objects = names.slice(i, i + 1000).map((n) => ({ Key: this.key(n) }))
       let out
       try {
-        out = await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucketName, Delete: { Objects, Quiet: true } }))
+        out = await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucketName, Delete: { Objects, Quiet: true } }), {
+          abortSignal,
+        })
       } catch (error) {
         if (s3ErrorCode(error) !== 'NotImplemented') throw error
-        await super._deleteMany(names.slice(i), {}) // a server without DeleteObjects
+        await super._deleteMany(names.slice(i), options) // a server without DeleteObjects
         return
       }
       const failed = (out.Errors ?? []).find((e) => e.Code !== 'NoSuchKey')
@@ -241,18 +280,19 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   protected async _open(name: string, options: OpenOptions): Promise<Readable> {
     const { sdk, client } = await this.#clients.get()
     if (isEmptyRange(options)) {
-      await this.head(name)
+      await this.head(name, options.signal)
       return emptyStream()
     }
     const get = async (range?: string) => {
       const input = { ...this.download, Bucket: this.bucketName, Key: this.key(name), ...(range ? { Range: range } : {}) }
       return client.send(new sdk.GetObjectCommand(input as never), { abortSignal: options.signal })
     }
-    return readObject(get, options, this.#options.gzip)
+    // A body failing midway (a reset, a timeout) errors with a StorageError, as a failed call would.
+    return mapStreamErrors(await readObject(get, options, this.#options.gzip), (error) => this.wrapError(error, 'open', name))
   }
 
-  protected async _stat(name: string): Promise<FileStat> {
-    const out = await this.head(name)
+  protected async _stat(name: string, options: IoOptions = {}): Promise<FileStat> {
+    const out = await this.head(name, options.signal)
     return {
       size: out.ContentLength ?? 0,
       lastModified: out.LastModified ?? new Date(0),
@@ -261,15 +301,20 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     }
   }
 
-  protected async _exists(name: string): Promise<boolean> {
+  protected async _exists(name: string, options: IoOptions = {}): Promise<boolean> {
     if (this.key(name) === '') return true // the bucket root
     try {
-      await this.head(name)
+      await this.head(name, options.signal)
       return true
     } catch (error) {
       if (isNotFound(error)) return false
       throw error
     }
+  }
+
+  /** Temporary objects and incomplete uploads of interrupted saves under the location (cleanup.ts). */
+  protected override async _cleanup(olderThan: number, options: IoOptions): Promise<number> {
+    return cleanupS3(await this.context(options.signal), { root: this.#prefix, olderThan, inFlight: isInFlight })
   }
 
   private scope(name: string): ListScope {
@@ -282,12 +327,12 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     }
   }
 
-  protected async _listdir(name: string): Promise<[string[], string[]]> {
-    return listdir(await this.context(), this.scope(name))
+  protected async _listdir(name: string, options: IoOptions = {}): Promise<[string[], string[]]> {
+    return listdir(await this.context(options.signal), this.scope(name))
   }
 
   protected async *_list(name: string, options: ListOptions): AsyncIterable<FileEntry> {
-    yield* listFiles(await this.context(), this.scope(name), options.recursive ?? false)
+    yield* listFiles(await this.context(options.signal), this.scope(name), options.recursive ?? false)
   }
 
   // ------------------------------------------------------------ URLs
@@ -311,7 +356,7 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
    * policy`): `doctor: true` adds the bucket-setting reads of `node-storages doctor`.
    */
   iamPolicy(options?: IamPolicyOptions): IamPolicy {
-    return buildIamPolicy({ bucketName: this.bucketName, location: this.location, acl: this.defaultAcl !== undefined }, options)
+    return buildIamPolicy(policyScope(this.#options), options)
   }
 }
 

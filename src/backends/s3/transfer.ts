@@ -3,12 +3,15 @@
  * loaded on first use) for large or unknown-length ones, and server-side copies (CopyObject, or
  * UploadPartCopy above 5 GiB). A failed or aborted multipart upload is aborted on the server.
  */
+import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { S3Sdk } from './client.js'
 import type { TransferConfig } from './options.js'
 import { encodeKey } from './endpoint.js'
 import { SSE_C_PARAMETERS } from './write.js'
+import { loadLibStorage } from './sdk.js'
+import { isAbortError } from '../../core/wrap-error.js'
 
 /** What every transfer needs. */
 export interface TransferContext {
@@ -47,14 +50,42 @@ async function abortUpload(ctx: TransferContext, key: string, uploadId: string):
 }
 
 /**
+ * The client lib-storage is given: the parts it sends carry the save's signal (lib-storage passes
+ * none, so an aborted save would wait for its parts). CreateMultipartUpload (its upload id is
+ * needed to abort the upload), CompleteMultipartUpload (the commit: once sent, it runs to the end)
+ * and AbortMultipartUpload (the cleanup) are sent without it.
+ */
+function signalledClient(ctx: TransferContext): S3Client {
+  const { client, signal, sdk } = ctx
+  if (!signal) return client
+  const unsignalled = [sdk.CreateMultipartUploadCommand, sdk.CompleteMultipartUploadCommand, sdk.AbortMultipartUploadCommand]
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop !== 'send') return Reflect.get(target, prop)
+      return (command: Parameters<S3Client['send']>[0], options?: { abortSignal?: AbortSignal }) =>
+        target.send(command, unsignalled.some((c) => command instanceof c) ? options : { ...options, abortSignal: signal })
+    },
+  })
+}
+
+/**
  * Streams `body` into `key` through a multipart upload with `partSize` parts, `queueSize` at a
  * time (memory: about `partSize × (queueSize + 1)`). When the body errors (an aborted save) or
- * a request fails, the upload is aborted on the server before this rejects.
+ * a request fails, the upload is aborted on the server before this rejects. `token` (the
+ * object's `WRITE_TOKEN` metadata, in `params`) tells a failure whose object was nonetheless
+ * stored whole (the answer to CompleteMultipartUpload lost, its retry answered NoSuchUpload):
+ * that is a success.
  */
-export async function multipartUpload(ctx: TransferContext, key: string, params: Record<string, unknown>, body: Readable): Promise<void> {
-  const { Upload } = await import('@aws-sdk/lib-storage')
+export async function multipartUpload(
+  ctx: TransferContext,
+  key: string,
+  params: Record<string, unknown>,
+  body: Readable,
+  token?: string,
+): Promise<void> {
+  const { Upload } = await loadLibStorage()
   const upload = new Upload({
-    client: ctx.client,
+    client: signalledClient(ctx),
     params: { ...params, Bucket: ctx.bucket, Key: key, Body: body } as never,
     partSize: ctx.transfer.partSize,
     queueSize: ctx.transfer.queueSize,
@@ -67,9 +98,41 @@ export async function multipartUpload(ctx: TransferContext, key: string, params:
   } catch (error) {
     if (!body.destroyed) body.destroy()
     // lib-storage aborts the upload itself on failures it sees; make sure of it (a failed abort
-    // must not hide why the upload failed, e.g. the AbortError of an aborted save).
+    // must not hide why the upload failed).
     if (upload.uploadId) await abortUpload(ctx, key, upload.uploadId)
-    throw bodyError ?? error
+    if (ctx.signal?.aborted) throw ctx.signal.reason
+    // The content's own failure wins; an AbortError of the body is lib-storage letting go of it
+    // after a failed part (Node destroys an iterated stream so), not why the upload failed.
+    if (bodyError !== undefined && !isAbortError(bodyError)) throw bodyError
+    if (token !== undefined && (await writtenBy(ctx, key, token, params))) return
+    throw error
+  }
+}
+
+/** The metadata member (`x-amz-meta-ns-write-id`) naming the write that stored an object. */
+export const WRITE_TOKEN = 'ns-write-id'
+
+/** A fresh write token (random, 128 bits). */
+export function writeToken(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/** `params` with the write token added to their metadata. */
+export function withToken(params: Record<string, unknown>, token: string): Record<string, unknown> {
+  return { ...params, Metadata: { ...((params.Metadata as Record<string, string> | undefined) ?? {}), [WRITE_TOKEN]: token } }
+}
+
+/**
+ * Whether the object at `key` was stored by the write of `token` (a HEAD; `params`' SSE-C key
+ * and payer are sent with it). An error of the HEAD counts as no.
+ */
+export async function writtenBy(ctx: TransferContext, key: string, token: string, params: Record<string, unknown>): Promise<boolean> {
+  try {
+    const input = { ...sourceReadParameters(params, ''), Bucket: ctx.bucket, Key: key }
+    const head = await ctx.client.send(new ctx.sdk.HeadObjectCommand(input as never), { abortSignal: ctx.signal })
+    return head.Metadata?.[WRITE_TOKEN] === token
+  } catch {
+    return false
   }
 }
 
@@ -113,11 +176,14 @@ export async function copyObject(
 /** Members of copy parameters that every request of a part-by-part copy repeats. */
 const REQUEST_PARAMETERS = ['RequestPayer', 'ExpectedBucketOwner'] as const
 
-/** The read parameters of the source of a copy: its SSE-C key (`CopySourceSSECustomer*`), payer, owner. */
-function sourceReadParameters(params: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The read parameters of an object written with `params`: its SSE-C key, payer, owner; with
+ * `prefix` `'CopySource'` (the default), those of the source of a copy (`CopySourceSSECustomer*`).
+ */
+function sourceReadParameters(params: Record<string, unknown>, prefix = 'CopySource'): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const name of REQUEST_PARAMETERS) if (params[name] !== undefined) out[name] = params[name]
-  for (const name of SSE_C_PARAMETERS) if (params[`CopySource${name}`] !== undefined) out[name] = params[`CopySource${name}`]
+  for (const name of SSE_C_PARAMETERS) if (params[`${prefix}${name}`] !== undefined) out[name] = params[`${prefix}${name}`]
   return out
 }
 

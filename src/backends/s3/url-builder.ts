@@ -15,6 +15,7 @@ import { configuredChecksums, type S3ClientHolder } from './client.js'
 import { formatQuery, getObjectQuery, objectLocator, type ObjectLocator } from './endpoint.js'
 import { QueryPresigner, type PresignMethod } from './signing/sigv4.js'
 import { createCloudFrontSigner } from './signing/cloudfront.js'
+import { loadPresignedPost } from './sdk.js'
 
 interface Signing {
   locator: ObjectLocator
@@ -163,7 +164,7 @@ export class S3Urls {
     const expire = options.expire ?? this.#options.querystringExpire
     const expiresAt = new Date(Date.now() + expire * 1000)
     if (options.method === 'POST') {
-      const [{ createPresignedPost }, { client }] = await Promise.all([import('@aws-sdk/s3-presigned-post'), this.#clients.get()])
+      const [{ createPresignedPost }, { client }] = await Promise.all([loadPresignedPost(), this.#clients.get()])
       const fields: Record<string, string> = {}
       for (const [member, header] of Object.entries(UPLOAD_HEADERS))
         if (params[member] !== undefined) fields[header] = String(params[member])

@@ -1,14 +1,26 @@
 /**
  * The doctor checks that decide whether anything else can run: credentials (where they came
- * from, the key id masked), the bucket and its region (HeadBucket, or a listing under the
- * location when HeadBucket is refused), and this machine's clock against the server's.
+ * from, the key id masked, stray whitespace, keys written in code), the bucket and its region
+ * (HeadBucket; when it fails without a reason, as HEAD answers do, a one-key listing under the
+ * location, whose answer names the cause), and this machine's clock against the server's.
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Check } from '../../../core/diagnostics.js'
-import { CLOCK_FIX, CREDENTIALS_SOURCES, noSuchBucketFix, refusedCredentials, sentence, wrongRegion } from '../advice.js'
+import {
+  CLOCK_FIX,
+  CREDENTIALS_SOURCES,
+  noSuchBucketFix,
+  refusedCredentials,
+  refusedToken,
+  sentence,
+  TOKEN_CODES,
+  wrongRegion,
+} from '../advice.js'
 import type { S3Sdk } from '../client.js'
 import { s3ErrorCode, s3Status } from '../errors.js'
+import { bucketRegionHeader } from '../head-cause.js'
+import { credentialSource } from './credential-source.js'
 import { describeError, fail, ok, type Seen, skip, watch } from './common.js'
 import type { S3DiagnoseHost } from './index.js'
 
@@ -16,45 +28,65 @@ import type { S3DiagnoseHost } from './index.js'
 export const MAX_CLOCK_SKEW_SECONDS = 300
 
 /** `AKIA…WXYZ`: at most 4 characters at each end, and never more than half of a short id. */
-function mask(id: string): string {
+export function maskKeyId(id: string): string {
   const n = Math.min(4, Math.floor(id.length / 4))
   return n ? `${id.slice(0, n)}…${id.slice(-n)}` : '…'
 }
 
-/** Where the SDK's provider chain found credentials, from the features it tags them with. */
-const SOURCES: [RegExp, string][] = [
-  [/WEB_ID/, 'a web identity token (EKS IRSA / OIDC)'],
-  [/SSO/, 'AWS IAM Identity Center (SSO)'],
-  [/PROFILE/, 'a profile of ~/.aws/config'],
-  [/ENV_VARS/, 'the environment (AWS_ACCESS_KEY_ID)'],
-  [/IMDS/, 'the EC2 instance profile'],
-  [/HTTP/, 'the container credentials endpoint (ECS task role)'],
-  [/ASSUME_ROLE|STS/, 'an assumed role (STS)'],
-  [/PROCESS/, 'a credential_process'],
-]
+/** Whether a credential string has spaces or line breaks around it (copied from a file or a console). */
+const untrimmed = (value: string | undefined) => value !== undefined && value !== value.trim()
 
-function sourceOf(credentials: { $source?: object }, options: S3DiagnoseHost['options']): string | undefined {
-  if (!options.client && options.credentials) return 'accessKey/secretKey (or AWS_S3_ACCESS_KEY_ID / AWS_ACCESS_KEY_ID)'
-  if (!options.client && options.sessionProfile) return `the profile '${options.sessionProfile}'`
-  const features = Object.keys(credentials.$source ?? {}).join(' ')
-  return SOURCES.find(([re]) => re.test(features))?.[1]
-}
-
-/** Resolves the client's credentials (within 15 s) and says where they came from; adds their secrets to `secrets` for redaction. */
-export async function checkCredentials(client: S3Client, options: S3DiagnoseHost['options'], secrets: unknown[]): Promise<Check> {
+/**
+ * Resolves the client's credentials (within 15 s) and says where they came from; adds their
+ * secrets to `secrets` for redaction. Fails for keys written in code, for a key id or secret with
+ * whitespace around it (S3 answers SignatureDoesNotMatch to every request), and for expired ones.
+ */
+export async function checkCredentials(
+  client: S3Client,
+  host: S3DiagnoseHost,
+  secrets: unknown[],
+  env?: Record<string, string | undefined>,
+): Promise<Check> {
+  let creds
   try {
     const timeout = delay(15_000, undefined, { ref: false }).then(() =>
       Promise.reject(new Error('no answer from the credential providers within 15 s')),
     )
-    const creds = await Promise.race([client.config.credentials(), timeout])
+    creds = await Promise.race([client.config.credentials(), timeout])
     secrets.push(creds?.secretAccessKey, creds?.sessionToken)
     if (!creds?.accessKeyId) throw new Error('the credential provider returned no access key id')
-    const source = sourceOf(creds as { $source?: object }, options)
-    const expires = creds.expiration ? `, temporary, expiring ${creds.expiration.toISOString()}` : ''
-    return ok('credentials', `access key ${mask(creds.accessKeyId)}${source ? ` from ${source}` : ''}${expires}`)
   } catch (error) {
-    return fail('credentials', `no AWS credentials could be loaded (${describeError(error)}): ${CREDENTIALS_SOURCES}.`)
+    return { ...fail('credentials', `no AWS credentials could be loaded (${describeError(error)}): ${CREDENTIALS_SOURCES}.`), stop: true }
   }
+  const source = credentialSource(creds as { accessKeyId: string; $source?: object }, host.options, env)
+  const id = `access key ${maskKeyId(creds.accessKeyId.trim())}`
+  if (untrimmed(creds.secretAccessKey) || untrimmed(creds.accessKeyId)) {
+    const secret = untrimmed(creds.secretAccessKey)
+    const variable = secret ? source.secretVariable : source.variable
+    return fail(
+      'credentials',
+      `${id} from ${source.text}: the ${secret ? 'secret key' : 'access key id'}${variable ? ` (${variable})` : ''} has a space or line break ` +
+        'before or after it, so S3 refuses every request (SignatureDoesNotMatch). ' +
+        'Remove it where the value is set (a .env file, the secret store, a value copied from a console).',
+    )
+  }
+  if (creds.expiration && creds.expiration.getTime() <= Date.now()) {
+    return fail(
+      'credentials',
+      `${id} from ${source.text}: these temporary credentials expired at ${creds.expiration.toISOString()}: ` +
+        'get new ones, or let a profile or an IAM role provide them (the SDK refreshes those).',
+    )
+  }
+  if (source.inCode) {
+    return fail(
+      'credentials',
+      `${id} written in code (${source.text}): keys in source code end up in version control and in every copy of it. ` +
+        'Move them to the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which createStorage() reads) or use a profile or an IAM role, ' +
+        'then rotate this key.',
+    )
+  }
+  const expires = creds.expiration ? `, temporary, expiring ${creds.expiration.toISOString()}` : ''
+  return ok('credentials', `${id} from ${source.text}${expires}`)
 }
 
 /** The outcome of the bucket check: its line, and whether the later checks can reach the bucket. */
@@ -63,11 +95,51 @@ export interface BucketCheck {
   reachable: boolean
 }
 
-/** HeadBucket (ListObjectsV2 under the location when HeadBucket is refused): the bucket, region and reach. */
-export async function checkBucket(client: S3Client, sdk: S3Sdk, host: S3DiagnoseHost, region: string, seen: Seen): Promise<BucketCheck> {
-  const { bucketName: Bucket } = host.storage
+/** The bucket line for an error with a reason (a code, or a status that says it). */
+function bucketFailure(error: unknown, host: S3DiagnoseHost, region: string, real: string | undefined): Check | undefined {
+  const { bucketName: Bucket, location } = host.storage
   const endpoint = host.options.endpointUrl
-  let error: unknown
+  const [code, status] = [s3ErrorCode(error), s3Status(error)]
+  if (status === 404 || code === 'NoSuchBucket') {
+    const where = endpoint ? `at ${endpoint}` : `in region '${region}'`
+    return fail('bucket', `bucket '${Bucket}' does not exist ${where}: ${noSuchBucketFix(endpoint)}.`)
+  }
+  const bodyRegion = (error as { Region?: string }).Region
+  if (status === 301 || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || (real && real !== region)) {
+    return fail(
+      'bucket',
+      wrongRegion(Bucket, real ?? bodyRegion, region, ` (${code && !/^Unknown/.test(code) ? `${code}, ` : ''}HTTP ${status ?? '?'})`),
+    )
+  }
+  if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') return fail('bucket', refusedCredentials(code))
+  if (code && TOKEN_CODES.has(code)) return fail('bucket', refusedToken(code))
+  if (code === 'RequestTimeTooSkewed') {
+    return fail(
+      'bucket',
+      `S3 refused the request (RequestTimeTooSkewed): this machine's clock is off by more than 15 minutes (see the clock line). ${sentence(CLOCK_FIX)}.`,
+    )
+  }
+  if (status === 403) {
+    const prefix = location ? `${location}/` : ''
+    const condition = prefix ? ` (a condition on s3:prefix may limit it to '${prefix}*')` : ''
+    return fail(
+      'bucket',
+      `access denied to bucket '${Bucket}' (${describeError(error)}): the credentials need s3:ListBucket on arn:aws:s3:::${Bucket}${condition}. ` +
+        'A 403 also comes from a bucket policy denying this principal.',
+    )
+  }
+  return undefined
+}
+
+/**
+ * HeadBucket, then, when it fails without a reason (HEAD answers have no body) or is refused, a
+ * one-key listing under the location (s3:ListBucket may be limited to it, as `node-storages
+ * policy` writes it), whose answer names the cause: the bucket, its region, the keys, the
+ * session token, the clock, or the permission.
+ */
+export async function checkBucket(client: S3Client, sdk: S3Sdk, host: S3DiagnoseHost, region: string, seen: Seen): Promise<BucketCheck> {
+  const { bucketName: Bucket, location } = host.storage
+  let headError: unknown
   try {
     const out = await client.send(watch(new sdk.HeadBucketCommand({ Bucket }), seen))
     const real = out.BucketRegion ?? seen.headers['x-amz-bucket-region']
@@ -77,30 +149,19 @@ export async function checkBucket(client: S3Client, sdk: S3Sdk, host: S3Diagnose
         : ''
     return { check: ok('bucket', `bucket '${Bucket}' exists and is reachable${real ? ` (region '${real}')` : ''}${note}`), reachable: true }
   } catch (e) {
-    error = e
+    headError = e
     const headers = (e as { $response?: { headers?: Record<string, string> } }).$response?.headers
     if (!seen.at && headers) Object.assign(seen, { headers, at: Date.now() })
   }
-  const [code, status] = [s3ErrorCode(error), s3Status(error)]
-  const real = seen.headers['x-amz-bucket-region'] ?? (error as { Region?: string }).Region
-  const unreachable = (detail: string): BucketCheck => ({ check: fail('bucket', detail), reachable: false })
-  if (status === 404 || code === 'NoSuchBucket') {
-    const where = endpoint ? `at ${endpoint}` : `in region '${region}'`
-    return unreachable(`bucket '${Bucket}' does not exist ${where}: ${noSuchBucketFix(endpoint)}.`)
+  const real = bucketRegionHeader(headError)
+  const status = s3Status(headError)
+  if (status === 404 || status === 301 || (real && real !== region && region !== 'auto')) {
+    return { check: bucketFailure(headError, host, region, real)!, reachable: false }
   }
-  if (status === 301 || (status === 400 && real) || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed') {
-    return unreachable(wrongRegion(Bucket, real, region, ` (HTTP ${status ?? '?'})`))
+  if (status === undefined) {
+    const detail = `could not reach ${host.options.endpointUrl ?? 'S3'} (${describeError(headError)}): check endpointUrl (AWS_S3_ENDPOINT_URL), the network and any proxy between here and S3.`
+    return { check: fail('bucket', detail), reachable: false }
   }
-  if (status !== 403) {
-    const what = status ? `HeadBucket failed (${describeError(error)})` : `could not reach ${endpoint ?? 'S3'} (${describeError(error)})`
-    return unreachable(`${what}: check endpointUrl (AWS_S3_ENDPOINT_URL), the network and any proxy between here and S3.`)
-  }
-  return listUnderLocation(client, sdk, host, seen)
-}
-
-/** After a 403 to HeadBucket: perhaps only because s3:ListBucket is limited to the location (as `node-storages policy` writes it). */
-async function listUnderLocation(client: S3Client, sdk: S3Sdk, host: S3DiagnoseHost, seen: Seen): Promise<BucketCheck> {
-  const { bucketName: Bucket, location } = host.storage
   const prefix = location ? `${location}/` : ''
   try {
     await client.send(watch(new sdk.ListObjectsV2Command({ Bucket, MaxKeys: 1, ...(prefix ? { Prefix: prefix } : {}) }), seen))
@@ -109,15 +170,11 @@ async function listUnderLocation(client: S3Client, sdk: S3Sdk, host: S3DiagnoseH
       '(HeadBucket was refused, as expected when s3:ListBucket is limited to the location prefix)'
     return { check: ok('bucket', detail), reachable: true }
   } catch (listError) {
-    const listCode = s3ErrorCode(listError)
-    if (listCode === 'InvalidAccessKeyId' || listCode === 'SignatureDoesNotMatch') {
-      return { check: fail('bucket', refusedCredentials(listCode)), reachable: false }
-    }
-    const condition = prefix ? ` (a condition on s3:prefix may limit it to '${prefix}*')` : ''
-    const detail =
-      `access denied to bucket '${Bucket}' (${describeError(listError)}): ` +
-      `the credentials need s3:ListBucket on arn:aws:s3:::${Bucket}${condition}. ` +
-      'A 403 also comes from a bucket policy denying this principal, or from a clock more than 15 minutes off (see the clock line).'
+    const named = s3ErrorCode(listError)
+    const explained = named && !/^(Unknown|UnknownError|Error)$/.test(named) ? listError : headError
+    const check = bucketFailure(explained, host, region, bucketRegionHeader(listError) ?? real)
+    if (check) return { check, reachable: false }
+    const detail = `HeadBucket failed (${describeError(headError)}; a listing: ${describeError(listError)}): check endpointUrl (AWS_S3_ENDPOINT_URL), the network and any proxy between here and S3.`
     return { check: fail('bucket', detail), reachable: false }
   }
 }

@@ -1,14 +1,38 @@
 /**
  * The doctor check of `url()`: stores a probe object under the location, fetches its URL
- * (presigned or public) and compares the bytes, then always deletes it.
+ * (presigned or public) and compares the bytes, then always deletes it. A public URL refused
+ * with 403 is explained with what doctor learnt of Block Public Access and the bucket policy.
  */
 import { randomBytes } from 'node:crypto'
 import type { Check } from '../../../core/diagnostics.js'
+import type { PublicAccess } from './bucket-config.js'
 import { describeError, fail, ok, skip } from './common.js'
 import type { S3DiagnoseStorage } from './index.js'
 
+/** Why anonymous GETs of objects under `prefix` are refused, and the fix, from what doctor learnt of the bucket. */
+export function publicReadFix(bucket: string, prefix: string, access: PublicAccess = {}): string {
+  const arn = `arn:aws:s3:::${bucket}/${prefix}*`
+  const signed = 'or set querystringAuth: true (AWS_QUERYSTRING_AUTH=true) for signed URLs'
+  const { block, policyPublic } = access
+  if (block?.RestrictPublicBuckets) {
+    const policy = policyPublic ? ' although the bucket policy is public' : ''
+    return `the bucket's Block Public Access has RestrictPublicBuckets on, so S3 refuses anonymous reads${policy}: turn RestrictPublicBuckets off for this bucket (see the public access block line), ${signed}`
+  }
+  if (policyPublic)
+    return `the bucket policy is public but does not grant s3:GetObject on ${arn} to everyone, or a statement denies it: fix the policy, ${signed}`
+  const grant = `a bucket policy granting s3:GetObject on ${arn} to everyone ("Principal": "*")`
+  if (block?.BlockPublicPolicy)
+    return `no bucket policy makes the files public, and BlockPublicPolicy is on, which refuses adding one: turn BlockPublicPolicy off and add ${grant}, ${signed}`
+  if (block) return `no bucket policy makes the files public: add ${grant}, ${signed}`
+  return (
+    `make the files public with ${grant} (Block Public Access's RestrictPublicBuckets and BlockPublicPolicy must be off for it), ` +
+    `or use a CDN with origin access, ${signed}`
+  )
+}
+
 /** GETs `url` (of the probe object holding `body`) with fetch() and judges the answer. */
-async function fetchProbe(url: string, body: string, bucket: string): Promise<Check> {
+async function fetchProbe(url: string, body: string, storage: S3DiagnoseStorage, access?: PublicAccess): Promise<Check> {
+  const bucket = storage.bucketName
   const signed = /[?&](X-Amz-Signature|Signature)=/.test(url)
   const name = signed ? 'presigned GET' : 'public URL'
   let res: Response, text: string
@@ -23,7 +47,8 @@ async function fetchProbe(url: string, body: string, bucket: string): Promise<Ch
     )
   }
   const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1]
-  const answer = `HTTP ${res.status}${code ? ` ${code}` : ''}`
+  const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1]
+  const answer = `HTTP ${res.status}${code ? ` ${code}` : ''}${message && message !== 'Access Denied' ? `: ${message}` : ''}`
   if (res.ok && text === body) {
     return ok(name, `fetched url() of a probe object: ${signed ? 'the signature was accepted and ' : ''}the same bytes came back`)
   }
@@ -48,28 +73,27 @@ async function fetchProbe(url: string, body: string, bucket: string): Promise<Ch
         `the signing key is wrong or lacks s3:GetObject on arn:aws:s3:::${bucket}/*, or temporary credentials expired.`,
     )
   }
+  const prefix = storage.location ? `${storage.location}/` : ''
   return fail(
     name,
     'url() gives unsigned URLs (querystringAuth false, or a customDomain without a CloudFront signer) ' +
-      `but the probe object is not publicly readable (${answer}): ` +
-      'make the files public (a bucket policy granting s3:GetObject, or a CDN with origin access), ' +
-      'or set querystringAuth: true (AWS_QUERYSTRING_AUTH=true) for signed URLs.',
+      `but the probe object is not publicly readable (${answer}): ${publicReadFix(bucket, prefix, access)}.`,
   )
 }
 
 /** Stores a probe object under the location, checks `url()` of it (fetchProbe), and always deletes it. */
-export async function* checkUrl(storage: S3DiagnoseStorage): AsyncGenerator<Check> {
+export async function* checkUrl(storage: S3DiagnoseStorage, access?: PublicAccess): AsyncGenerator<Check> {
   const body = `node-storages doctor url probe ${new Date().toISOString()}`
   let stored: string
   try {
     stored = await storage.save(`.node-storages-doctor/${randomBytes(6).toString('hex')}-url.txt`, body)
   } catch (error) {
-    yield skip('presigned GET', `could not store a probe object (${describeError(error)}): see the write check below`)
+    yield skip('presigned GET', `could not store a probe object (${describeError(error)}): see the write line below`)
     return
   }
   const result = await Promise.resolve()
     .then(() => storage.url(stored))
-    .then((url) => fetchProbe(url, body, storage.bucketName))
+    .then((url) => fetchProbe(url, body, storage, access))
     .catch((error: unknown) => fail('presigned GET', `url() failed for a probe object: ${describeError(error)}`))
   const key = storage.location ? `${storage.location}/${stored}` : stored
   const cleanup = await storage.delete(stored).then(
