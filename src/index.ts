@@ -3,7 +3,16 @@
  * and memory. Importing this module does not load the AWS SDK.
  */
 export { Storage } from './core/storage.js'
-export type { WriteRequest, TimeKind, BaseStorageOptions, NameLimits, ErrorContext } from './core/storage.js'
+export type {
+  WriteRequest,
+  TimeKind,
+  BaseStorageOptions,
+  NameLimits,
+  ErrorContext,
+  OpenedVersion,
+  ReadRange,
+  CleanupOptions,
+} from './core/storage.js'
 export * from './core/errors.js'
 export { cleanName, safeJoin, getValidFilename, validateFileName, getAvailableOverwriteName } from './core/names.js'
 export { filepathToUri } from './core/uri.js'
@@ -20,7 +29,7 @@ export type { LocalUrlOptions } from './core/local-urls.js'
 export { LocalUrls } from './core/local-urls.js'
 export type { LocalGrant, GrantCheck } from './core/signing.js'
 export { signGrant, verifyGrant } from './core/signing.js'
-export type { Check } from './core/diagnostics.js'
+export type { Check, DiagnoseOptions } from './core/diagnostics.js'
 export { signedUrlVerifierOf, isSelfServing, isDiagnosable, isPolicyProvider } from './core/capabilities.js'
 export type {
   SignedUrlVerifier,

@@ -6,52 +6,29 @@
 //   PORT=8080 MEDIA_ROOT=/tmp/media npm run example
 //
 // It imports the BUILT package by its own name, exactly as an app that installed it would.
-import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import express from 'express'
 import multer from 'multer'
-import { backendFromEnv, createStorage } from 'node-storages'
+import { httpErrorOf } from 'node-storages'
 import { multerStorage } from 'node-storages/multer'
 import { serveStorage } from 'node-storages/http'
-import { renderPage, renderError } from './page.mjs'
+import { baseName, listening, listFiles, setup, signUpload, uploadDir } from '../shared/app.mjs'
+import { renderError, renderPage } from '../shared/page.mjs'
 
-const env = process.env
-const backend = backendFromEnv(env)
-const maxUploadSize = Number(env.MAX_UPLOAD_SIZE ?? 10 * 1024 * 1024)
-const linkLifetime = 600 // seconds a signed download link stays valid
-
-// Local backends sign their URLs with an HMAC secret, so files are private: only links this app
-// hands out open them, and only for a while. Without MEDIA_SECRET a fresh secret is made at
-// start-up (links then stop working when the app restarts).
-let generatedSecret = false
-function localSecret() {
-  if (env.MEDIA_SECRET) return env.MEDIA_SECRET
-  generatedSecret = true
-  return randomBytes(32).toString('hex')
-}
-const storage =
-  backend === 's3'
-    ? createStorage(undefined, env) // bucket, region, credentials... from the AWS_* variables
-    : createStorage({ backend, querystringAuth: true, secret: localSecret() }, env)
+const config = setup()
+const { backend, storage, maxUploadSize, linkLifetime } = config
 
 const app = express()
 app.disable('x-powered-by')
-app.use('/static', express.static(fileURLToPath(new URL('./public/', import.meta.url))))
+app.use('/static', express.static(fileURLToPath(new URL('../shared/public/', import.meta.url))))
 
 // Files of the local backends are served by the app itself, with signed-URL checks and the
 // signed PUT uploads of storage.signedUploadUrl(). On S3 the bucket serves them.
 if (backend !== 's3') app.use('/media', serveStorage(storage))
 
-const uploadDir = 'uploads'
-const baseName = (name) => String(name).split(/[\\/]/).pop() ?? ''
-
 app.get('/', async (req, res, next) => {
   try {
-    const files = []
-    for await (const entry of storage.list(uploadDir, { recursive: true })) {
-      files.push({ ...entry, url: await storage.url(entry.name, { expire: linkLifetime }) })
-    }
-    files.sort((a, b) => b.lastModified - a.lastModified)
+    const files = await listFiles(config)
     res
       .type('html')
       .send(renderPage({ backend, storage: String(storage), files, uploaded: req.query.uploaded, maxUploadSize, linkLifetime }))
@@ -71,40 +48,25 @@ app.post('/upload', upload.single('file'), (req, res) => {
   res.redirect(303, `/?uploaded=${encodeURIComponent(req.file.name)}`)
 })
 
-// 2. A direct upload: the browser asks for a signed URL, then sends the file straight to it (the
-//    bucket on S3, serveStorage locally). No credentials leave the server; the size limit and the
-//    content type are part of the signature.
+// 2. A direct upload to a signed URL (see ../shared/app.mjs).
 app.post('/uploads/sign', express.json({ limit: '4kb' }), async (req, res, next) => {
   try {
-    const { name, type, size } = req.body ?? {}
-    if (typeof name !== 'string' || baseName(name) === '') return res.status(400).json({ error: 'name is required' })
-    if (typeof size === 'number' && size > maxUploadSize) return res.status(413).json({ error: `at most ${maxUploadSize} bytes` })
-    const contentType = typeof type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : 'application/octet-stream'
-    const wanted = storage.generateFilename(`${uploadDir}/${baseName(name)}`)
-    // On S3 a presigned POST: its policy makes the bucket itself refuse files over maxSize (a
-    // presigned PUT cannot limit the size). Locally a signed PUT, checked by serveStorage.
-    const method = backend === 's3' ? 'POST' : 'PUT'
-    const signed = await storage.signedUploadUrl(wanted, { contentType, maxSize: maxUploadSize, expire: 300, method })
-    res.json(signed)
+    const [status, json] = await signUpload(config, req.body)
+    res.status(status).json(json)
   } catch (error) {
     next(error)
   }
 })
 
+// Storage errors carry their HTTP status (400 for a refused name, ...); multer's own limit error does not.
 app.use((error, req, res, _next) => {
-  const status = error.code === 'LIMIT_FILE_SIZE' ? 413 : error.code === 'E_SUSPICIOUS' ? 400 : (error.status ?? 500)
-  const message = status === 500 ? 'Something went wrong; see the server log.' : error.message
-  if (status === 500) console.error(error)
+  const { status, message } = error.code === 'LIMIT_FILE_SIZE' ? { status: 413, message: error.message } : httpErrorOf(error)
+  if (status >= 500) console.error(error)
   if (req.path === '/uploads/sign' || req.accepts(['html', 'json']) === 'json') return res.status(status).json({ error: message })
   res.status(status).type('html').send(renderError(status, message))
 })
 
-const host = env.HOST ?? '127.0.0.1'
-const server = app.listen(Number(env.PORT ?? 3000), host, () => {
-  const { port } = server.address()
-  console.log(`node-storages example (${backend}: ${storage}) listening on http://${host}:${port}/`)
-  if (generatedSecret) console.log('MEDIA_SECRET is not set: signed links made now stop working when the app restarts.')
-})
+const server = app.listen(config.port, config.host, () => listening('Express', config, server.address().port))
 const stop = () => server.close(() => process.exit(0))
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

@@ -172,6 +172,18 @@ for (const backend of backends) {
       }
     })
 
+    it.runIf(backend.label === 'FileSystemStorage')('answers a file name too long for the file system with 400', async () => {
+      const s = await setup(backend.make())
+      try {
+        const { status } = await post(s.base, '/upload', [{ name: `${'a'.repeat(300)}.txt`, data: Buffer.from('x') }])
+        expect(status).toBe(400)
+        await s.tracker.settled()
+        expect(await allNames(s.storage)).toEqual([])
+      } finally {
+        await s.close()
+      }
+    })
+
     it('drops any directory the client put in the file name', async () => {
       const s = await setup(backend.make(), { preservePath: true })
       try {

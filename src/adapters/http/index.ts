@@ -1,18 +1,17 @@
 /**
  * `node-storages/http`: `serveStorage(storage)`, a Node request handler (Express, Connect or plain
- * `http`) that serves a storage's files the way a static file server would — ranges, validators,
- * 304s — checks the signed URLs of FileSystemStorage/InMemoryStorage, and accepts the signed PUT
- * uploads of `signedUploadUrl()`. It never answers with a byte from outside the storage: the path
- * is decoded once, every traversal spelling is refused, and the storage's own name checks apply.
- * See docs/http.md.
+ * `http`) over the HTTP core: it serves a storage's files the way a static file server would —
+ * ranges, validators, 304s — checks signed URLs, and accepts the signed PUT uploads of
+ * `signedUploadUrl()`. It never answers with a byte from outside the storage. See docs/http.md.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Storage } from '../../core/storage.js'
-import { signedUrlVerifierOf, type SignedUrlVerifier } from '../../core/capabilities.js'
-import { normalizePrefix, targetOf } from './request-path.js'
-import { serveFile } from './serve.js'
-import { handleSignedPut } from './upload.js'
-import { codeOf, sendText } from './respond.js'
+import { errorAnswer } from '../shared/answers.js'
+import type { CorsOptions } from '../shared/exchange.js'
+import { storageResponder } from '../shared/handle.js'
+import { nodeExchange, writeAnswer } from './node.js'
+
+export type { CorsOptions } from '../shared/exchange.js'
 
 /** Options of `serveStorage()`. */
 export interface ServeStorageOptions {
@@ -21,25 +20,14 @@ export interface ServeStorageOptions {
    * server). Default none: right for Express/Connect, which strip the mount path of `app.use()`.
    */
   prefix?: string
-  /** `Cache-Control` of file responses (default `no-cache`: revalidate with the ETag each time). */
+  /** `Cache-Control` of file responses (default `no-cache`: revalidate with the ETag each time); `no-transform` is added. */
   cacheControl?: string
+  /** Answer CORS preflights and add CORS headers for these origins (default: no CORS). */
+  cors?: CorsOptions
 }
 
 /** A Node request handler; `next` (Express/Connect) is called on a miss, else 404 is sent. */
 export type ServeStorageHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void
-
-function verifyGet(urls: SignedUrlVerifier, name: string, query: string, method: string): 'ok' | 'missing' | 'expired' | 'bad-signature' {
-  const params = new URLSearchParams(query)
-  const expires = params.getAll('expires')
-  const signature = params.getAll('signature')
-  if (expires.length === 0 && signature.length === 0) return 'missing'
-  if (expires.length !== 1 || signature.length !== 1 || !/^\d{1,15}$/.test(expires[0]!)) return 'bad-signature'
-  const grant = { name, expires: Number(expires[0]) }
-  const asGet = urls.verify({ ...grant, method: 'GET' }, signature[0]!)
-  // A HEAD may use a URL signed for GET, or one signed for HEAD (`url(name, { httpMethod: 'HEAD' })`).
-  if (asGet !== 'bad-signature' || method !== 'HEAD') return asGet
-  return urls.verify({ ...grant, method: 'HEAD' }, signature[0]!)
-}
 
 /**
  * A request handler serving `storage`'s files: GET and HEAD with `Range` (206; 416 with
@@ -48,7 +36,7 @@ function verifyGet(urls: SignedUrlVerifier, name: string, query: string, method:
  * When the storage signs URLs (`querystringAuth`), GET/HEAD need a valid, unexpired signature
  * (else 403). PUT accepts the signed uploads of `storage.signedUploadUrl()` (see docs/http.md for
  * 413, 415, 409). A missing file calls `next()` (404 without one); other methods get 405; a path
- * that tries to leave the storage gets 400.
+ * that tries to leave the storage gets 400; a storage error answers with its `status`.
  *
  * ```ts
  * app.use('/media', serveStorage(storage))                          // Express
@@ -56,40 +44,22 @@ function verifyGet(urls: SignedUrlVerifier, name: string, query: string, method:
  * ```
  */
 export function serveStorage(storage: Storage, options: ServeStorageOptions = {}): ServeStorageHandler {
-  const prefix = normalizePrefix(options.prefix)
-  const cacheControl = options.cacheControl ?? 'no-cache'
-  const urls = signedUrlVerifierOf(storage)
-
-  async function handle(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
-    const miss = () => (next ? next() : sendText(req, res, 404, 'Not Found'))
-    const method = (req.method ?? 'GET').toUpperCase()
-    const target = targetOf(req.url ?? '/', prefix)
-    if (target.kind === 'miss') return miss()
-    if (target.kind === 'bad') return sendText(req, res, 400, `Bad Request: ${target.reason}.`)
-    const { name, query } = target
-    if (method === 'PUT') return handleSignedPut(storage, urls, name, query, req, res)
-    if (method !== 'GET' && method !== 'HEAD') return sendText(req, res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD, PUT' })
-    if (urls?.requireSignature) {
-      const check = verifyGet(urls, name, query, method)
-      if (check === 'missing') return sendText(req, res, 403, 'Forbidden: this file needs a signed URL.')
-      if (check === 'expired') return sendText(req, res, 403, 'Forbidden: the signed URL has expired.')
-      if (check !== 'ok') return sendText(req, res, 403, 'Forbidden: bad signature.')
-    }
-    const outcome = await serveFile(storage, name, req, res, { cacheControl })
-    if (outcome === 'miss') return miss()
-  }
-
+  const respond = storageResponder(storage, options)
   return (req, res, next) => {
-    handle(req, res, next).catch((error: unknown) => {
-      // Whatever failed, the rest of a request body is drained, never destroyed.
-      req.unpipe()
-      req.resume()
-      // A name the storage refuses (outside location, through a symlink, a control character) is
-      // the client's doing: 400, with nothing about where it pointed.
-      if (codeOf(error) === 'E_SUSPICIOUS') return sendText(req, res, 400, 'Bad Request: this path is not allowed.')
-      if (next && !res.headersSent) return next(error)
-      if (res.headersSent) return void res.destroy()
-      sendText(req, res, 500, 'Internal Server Error')
-    })
+    const exchange = nodeExchange(req, res)
+    respond(exchange).then(
+      (answer) => (answer.miss && next ? next() : writeAnswer(req, res, answer)),
+      (error: unknown) => {
+        // A server-side failure: Express/Connect report it; without them, 500 with no details.
+        if (next && !res.headersSent) {
+          if (exchange.method === 'PUT') {
+            req.unpipe()
+            req.resume()
+          }
+          return next(error)
+        }
+        writeAnswer(req, res, { ...errorAnswer(error, exchange.method), bodyUnread: exchange.method === 'PUT' })
+      },
+    )
   }
 }

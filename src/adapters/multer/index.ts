@@ -6,7 +6,13 @@
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Storage } from '../../core/storage.js'
+import { BadRequestError } from '../../core/errors.js'
 import { guessType } from '../../core/mime.js'
+import { isNameTooLong } from '../shared/answers.js'
+import { clientBasename, urlOrNull } from '../shared/uploads/store.js'
+import type { StoredFileInfo } from '../shared/uploads/types.js'
+
+export type { StoredFileInfo } from '../shared/uploads/types.js'
 
 /** The part of multer's file object the engine reads (multer fills in more). */
 export interface MulterIncomingFile {
@@ -22,20 +28,6 @@ export interface MulterIncomingFile {
   stream: Readable
 }
 
-/** What the engine adds to multer's file object (`req.file`, `req.files`). */
-export interface StoredFileInfo {
-  /** The name the storage stored the file under (pass it to `storage.open`, `url`, `delete`). */
-  name: string
-  /** The last segment of `name`. */
-  filename: string
-  /** Bytes stored, counted as they passed: the true size for any file, 0 for an empty one. */
-  size: number
-  /** `storage.url(name)` (signed when the storage signs URLs); null when the storage has no URLs. */
-  url: string | null
-  /** The content type stored: the part's type, or the one guessed from the name when the client sent none. */
-  contentType: string
-}
-
 /** Options of `multerStorage()`. */
 export interface MulterStorageOptions<Req extends IncomingMessage = IncomingMessage> {
   /**
@@ -46,25 +38,15 @@ export interface MulterStorageOptions<Req extends IncomingMessage = IncomingMess
   filename?(req: Req, file: MulterIncomingFile): string | Promise<string>
 }
 
-/** The error a file refused by name carries: express answers it with `status`. */
-type HttpError = Error & { status?: number; statusCode?: number; code?: string }
-
 const DEFAULT_MIME = 'application/octet-stream'
 
-/** The client's file name without any directory part (`C:\\x\\a.png` and `../a.png` → `a.png`). */
-function clientBasename(originalname: string): string {
-  const parts = String(originalname ?? '').split(/[\\/]/)
-  return parts[parts.length - 1] ?? ''
-}
-
-/** Marks storage name refusals as the client's fault (400) for express's error handler. */
+/**
+ * The error multer passes on to the app: storage errors carry their HTTP `status` already (400 for
+ * a refused name, which Express's error handler answers); a name too long for the file system
+ * becomes a 400 too.
+ */
 function asClientError(error: unknown): unknown {
-  const e = error as HttpError
-  if (e && typeof e === 'object' && e.code === 'E_SUSPICIOUS' && e.status === undefined) {
-    try {
-      Object.assign(e, { status: 400, statusCode: 400 })
-    } catch {}
-  }
+  if (isNameTooLong(error)) return new BadRequestError('The file name is too long for this storage.', { cause: error })
   return error
 }
 
@@ -156,22 +138,21 @@ export class MulterStorageEngine<Req extends IncomingMessage = IncomingMessage> 
     }
     try {
       signal.throwIfAborted()
-      const url = await this.urlOf(stored)
+      const url = await urlOrNull(this.storage, stored)
       const contentType = mimetype ?? guessType(stored).type ?? DEFAULT_MIME
       const slash = stored.lastIndexOf('/')
-      return { name: stored, filename: stored.slice(slash + 1), size: counter.bytes, url, contentType }
+      return {
+        fieldname: file.fieldname,
+        originalname: file.originalname,
+        name: stored,
+        filename: stored.slice(slash + 1),
+        size: counter.bytes,
+        url,
+        contentType,
+      }
     } catch (error) {
       // Stored, but the upload is being given up: take the file back out before failing.
       await this.storage.delete(stored).catch(() => {})
-      throw error
-    }
-  }
-
-  private async urlOf(name: string): Promise<string | null> {
-    try {
-      return await this.storage.url(name)
-    } catch (error) {
-      if ((error as HttpError)?.code === 'E_NO_URL') return null
       throw error
     }
   }

@@ -41,7 +41,7 @@ export function renderPage({ backend, storage, files, uploaded, maxUploadSize, l
 </header>
 ${notice}
 <section>
-  <h2>Upload through the server (multer)</h2>
+  <h2>Upload through the server</h2>
   <form id="upload-form" method="post" action="/upload" enctype="multipart/form-data">
     <input type="file" name="file" id="form-file" required>
     <button type="submit">Upload</button>
