@@ -113,8 +113,9 @@ export class Confinement {
   async dir(dir: string, name: string): Promise<DirState> {
     if (this.isTrusted(dir)) return 'inside'
     if ((await this.realRoot()) === undefined) return 'missing' // no root yet: nothing under it can be a link
+    // A missing directory is about to be created under its deepest existing ancestor: that one is
+    // always resolved (never taken from the trust cache), since mkdir would follow a swapped-in link.
     for (let probe = dir, first = true; ; probe = path.dirname(probe), first = false) {
-      if (!first && this.isTrusted(probe)) return 'missing'
       let real: string
       try {
         real = await realpath(probe)
@@ -128,6 +129,13 @@ export class Confinement {
       this.trust(probe)
       return first ? 'inside' : 'missing'
     }
+  }
+
+  /** Checks a directory just created (absolute) by its real path, and trusts it and the levels made with it. */
+  async created(dir: string, first: string, name: string): Promise<void> {
+    await this.realRoot()
+    if (!this.inside(await realpath(dir))) throw this.denied(name)
+    this.trust(dir, first)
   }
 
   /**

@@ -140,7 +140,7 @@ export class LocalWriter {
     }
     // mkdir's mode is masked by the umask: set it exactly on every level made here.
     if (mode !== undefined) for (let d = dir; d.length >= first.length; d = path.dirname(d)) await chmod(d, mode)
-    this.conf.trust(dir, first)
+    await this.conf.created(dir, first, name)
   }
 
   /** Writes `req` under `name` (resolved) and returns the name committed. */
