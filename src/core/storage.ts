@@ -49,14 +49,22 @@ function checkRange({ start, end }: OpenOptions): void {
   }
 }
 
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts. A value that
+ * arrives after the abort (an open stream, an open file) is handed to `release`, so nothing leaks.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, release?: (late: T) => unknown): Promise<T> {
   if (!signal) return work
   signal.throwIfAborted()
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason)
     signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    work
+      .then((value) => {
+        if (signal.aborted) void Promise.resolve(release?.(value)).catch(() => {})
+        resolve(value)
+      }, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
 
@@ -92,11 +100,12 @@ export abstract class Storage extends NamingStorage {
     signal: AbortSignal | undefined,
     fn: () => Promise<T> | T,
     race = true,
+    release?: (late: T) => unknown,
   ): Promise<T> {
     try {
       signal?.throwIfAborted()
       const work = Promise.resolve(fn())
-      return await (race ? abortable(work, signal) : work)
+      return await (race ? abortable(work, signal, release) : work)
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error
       throw this.wrapError(error, operation, name)
@@ -170,7 +179,14 @@ export abstract class Storage extends NamingStorage {
   async open(name: string, options: OpenOptions = {}): Promise<Readable> {
     const key = this.resolveName(name)
     checkRange(options)
-    return this.run('open', name, options.signal, () => this._open(key, options))
+    return this.run(
+      'open',
+      name,
+      options.signal,
+      () => this._open(key, options),
+      true,
+      (stream) => stream.destroy(),
+    )
   }
 
   /**
@@ -179,7 +195,14 @@ export abstract class Storage extends NamingStorage {
    */
   async openVersion(name: string, options: IoOptions = {}): Promise<OpenedVersion> {
     const key = this.resolveName(name)
-    return this.run('open', name, options.signal, () => this._openVersion(key, options))
+    return this.run(
+      'open',
+      name,
+      options.signal,
+      () => this._openVersion(key, options),
+      true,
+      (opened) => opened.close(),
+    )
   }
 
   /** The whole content of the file. Missing: `FileNotFoundError`. */
