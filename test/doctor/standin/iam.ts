@@ -2,23 +2,10 @@
 // wildcards in Action and Resource, StringLike/StringEquals conditions), evaluated the way IAM
 // does: an explicit Deny wins, else an Allow is needed, else the request is implicitly denied.
 
-/** One statement of an IAM policy document. */
-export interface PolicyStatement {
-  Sid?: string
-  /** `Allow` or `Deny`. */
-  Effect: string
-  Action: string | string[]
-  Resource: string | string[]
-  Condition?: Record<string, Record<string, string | string[]>>
-}
+import type { PolicyDocument, PolicyStatement } from '../../../src/cli/policy.js'
 
-/** An IAM policy document (`node-storages policy` prints one). */
-export interface PolicyDocument {
-  Version: string
-  Statement: PolicyStatement[]
-}
+export type { PolicyDocument, PolicyStatement }
 
-/** The policy of an administrator: everything on everything. */
 export const ADMIN_POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
 /** What one request asks IAM: an action on a resource, with its condition keys (`s3:prefix`, `kms:ViaService`). */
