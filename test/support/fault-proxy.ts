@@ -7,6 +7,7 @@
 // key at a time, so conditional writes behave as on S3. It counts what it saw and did.
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { forwardHeaders } from './sigv4-proxy.js'
 
 /** The S3 operations the proxy tells apart (path-style requests). */
 export type S3Op =
@@ -97,8 +98,6 @@ export interface FaultProxyOptions {
   rules?: FaultRule[]
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
-
 /** The S3 operation of a path-style request. */
 export function classify(method: string, path: string, query: string, headers: http.IncomingHttpHeaders): S3Op {
   const params = new URLSearchParams(query)
@@ -133,10 +132,6 @@ function sendError(res: http.ServerResponse, status: number, code: string, messa
   const body = errorXml(code, message)
   res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) })
   res.end(body)
-}
-
-function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k)))
 }
 
 const emptyStats = (): FaultStats => ({

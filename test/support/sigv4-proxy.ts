@@ -240,7 +240,8 @@ export function verifySigV4(
   return { ok: true, auth: isQuery ? 'query' : 'header', accessKeyId, payloadHash }
 }
 
-function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+/** The headers of a message without the hop-by-hop ones (and those `Connection` names), for forwarding. */
+export function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const named = String(headers.connection ?? '')
     .toLowerCase()
     .split(',')
