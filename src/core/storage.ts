@@ -93,14 +93,17 @@ export abstract class Storage extends NamingStorage {
     return this.mapError(error, context) ?? genericStorageError(error, context)
   }
 
-  /** Runs a call: rejects with the signal's reason when it aborts (at once when `race`), else wraps errors once. */
+  /**
+   * Runs a call and wraps its errors once; when `signal` aborts it rejects with the signal's reason
+   * at once (unless `race: false`: the backend settles after cleaning up), and `release` gets a
+   * value (a stream, an open file) that arrives after the abort.
+   */
   private async run<T>(
     operation: StorageOperation,
     name: string,
     signal: AbortSignal | undefined,
     fn: () => Promise<T> | T,
-    race = true,
-    release?: (late: T) => unknown,
+    { race = true, release }: { race?: boolean; release?: (late: T) => unknown } = {},
   ): Promise<T> {
     try {
       signal?.throwIfAborted()
@@ -171,7 +174,7 @@ export abstract class Storage extends NamingStorage {
           throw error
         }
       },
-      false,
+      { race: false },
     )
   }
 
@@ -179,14 +182,7 @@ export abstract class Storage extends NamingStorage {
   async open(name: string, options: OpenOptions = {}): Promise<Readable> {
     const key = this.resolveName(name)
     checkRange(options)
-    return this.run(
-      'open',
-      name,
-      options.signal,
-      () => this._open(key, options),
-      true,
-      (stream) => stream.destroy(),
-    )
+    return this.run('open', name, options.signal, () => this._open(key, options), { release: (stream) => stream.destroy() })
   }
 
   /**
@@ -195,14 +191,7 @@ export abstract class Storage extends NamingStorage {
    */
   async openVersion(name: string, options: IoOptions = {}): Promise<OpenedVersion> {
     const key = this.resolveName(name)
-    return this.run(
-      'open',
-      name,
-      options.signal,
-      () => this._openVersion(key, options),
-      true,
-      (opened) => opened.close(),
-    )
+    return this.run('open', name, options.signal, () => this._openVersion(key, options), { release: (opened) => opened.close() })
   }
 
   /** The whole content of the file. Missing: `FileNotFoundError`. */
