@@ -39,8 +39,16 @@ const presigner = new QueryPresigner({
 })
 const locate = objectLocator({ bucket: BUCKET, region: REGION })
 
-const ours = (key: string, signingDate?: Date): Promise<string> =>
-  presigner.presign({ ...locate(key), query: getObjectQuery({}), expiresIn: 3600, signingDate })
+// The request is built field by field, as S3Storage.url() does: on Node 20, adding properties after a
+// spread (`{ ...locate(key), query, expiresIn }`) costs about 1 µs each, more than presigning itself.
+const ours = (key: string, signingDate?: Date): Promise<string> => {
+  const { protocol, host, path } = locate(key)
+  return presigner.presign({ protocol, host, path, query: getObjectQuery({}), expiresIn: 3600, signingDate })
+}
+const oursSync = (key: string): string | undefined => {
+  const { protocol, host, path } = locate(key)
+  return presigner.presignSync({ protocol, host, path, expiresIn: 3600 })
+}
 const sdk = (key: string, signingDate?: Date): Promise<string> =>
   getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 3600, signingDate })
 
@@ -73,7 +81,7 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, one core, ${SECONDS} s per measurement after ${WARMUP_MS} ms warm-up\n`)
 
   const oursRate = await measure('ours: QueryPresigner.presign (await)', (i) => ours(KEYS[i & 1023]))
-  await measure('ours: QueryPresigner.presignSync', (i) => presigner.presignSync({ ...locate(KEYS[i & 1023]), expiresIn: 3600 }))
+  await measure('ours: QueryPresigner.presignSync', (i) => oursSync(KEYS[i & 1023]))
   const sdkRate = await measure('SDK:  getSignedUrl(GetObjectCommand)', (i) => sdk(KEYS[i & 1023]))
   console.log(`\nratio ours / SDK: ${(oursRate / sdkRate).toFixed(1)}x`)
 

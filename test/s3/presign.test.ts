@@ -2,10 +2,12 @@
  * Our SigV4 presigner and URL builder against `@aws-sdk/s3-request-presigner`: the same
  * signing date must give byte-identical strings.
  */
+import { createHmac } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
+import { StringToSignSigner } from '../../src/backends/s3/signing/sha256.js'
 import { type AwsCredentials, type ChecksumSetting, type PresignMethod, QueryPresigner } from '../../src/backends/s3/signing/sigv4.js'
 import {
   type AddressingStyle,
@@ -449,6 +451,123 @@ describe('credentials and the signing key cache', () => {
       const ours = presigner.presignWith(creds, { ...loc, expiresIn: 900 })
       expect(ours).toBe((await both({ region: 'eu-west-3', credentials: creds }, 'k.txt', { expiresIn: 900, date: new Date() })).sdk)
     }
+  })
+})
+
+describe('the per-second URL cache', () => {
+  afterEach(() => vi.useRealTimers())
+  const loc = resolveObjectLocation({ bucket: 'test-bucket', key: 'k.txt', region: 'eu-west-3' })
+  const sdkAt = async (date: Date, opts: Parameters<typeof both>[2] = {}, credentials: AwsCredentials = BASE) =>
+    (await both({ region: 'eu-west-3', credentials }, 'k.txt', { ...opts, date })).sdk
+
+  it('honours an explicit signingDate between calls signed now, and the clock moving past a second', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const presigner = new QueryPresigner({
+      region: 'eu-west-3',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      credentials: async () => BASE,
+    })
+    const now = new Date('2025-01-02T03:04:05.998Z')
+    vi.setSystemTime(now)
+    const steps: Array<{ date?: Date; expect: Date }> = [
+      { expect: now },
+      { date: DATE, expect: DATE },
+      { date: new Date(DATE.getTime() + 1000), expect: new Date(DATE.getTime() + 1000) },
+      { date: new Date(DATE.getTime() + 999), expect: DATE },
+      { expect: now },
+      { date: new Date('2024-05-06T07:08:08.999Z'), expect: new Date('2024-05-06T07:08:08Z') },
+    ]
+    for (const step of steps) {
+      const ours = await presigner.presign({ ...loc, expiresIn: 60, signingDate: step.date })
+      expect(ours).toBe(await sdkAt(step.expect, { expiresIn: 60 }))
+    }
+    vi.setSystemTime(now.getTime() + 1) // 03:04:05.999: same second
+    expect(await presigner.presign({ ...loc, expiresIn: 60 })).toContain('X-Amz-Date=20250102T030405Z')
+    vi.setSystemTime(now.getTime() + 2) // 03:04:06.000: the next one
+    const next = await presigner.presign({ ...loc, expiresIn: 60 })
+    expect(next).toContain('X-Amz-Date=20250102T030406Z')
+    expect(next).toBe(await sdkAt(new Date(now.getTime() + 2), { expiresIn: 60 }))
+  })
+
+  it('gives each host, lifetime, method and query its own URL within one second', async () => {
+    const presigner = ourPresigner({ region: 'eu-west-3' })
+    const cases: Array<{ key: string; opts: Parameters<typeof both>[2] }> = [
+      { key: 'a.txt', opts: { expiresIn: 60 } },
+      { key: 'a.txt', opts: { expiresIn: 61 } },
+      { key: 'a.txt', opts: { expiresIn: 60, method: 'HEAD' } },
+      { key: 'a.txt', opts: { expiresIn: 60, method: 'PUT' } },
+      { key: 'a.txt', opts: { expiresIn: 60, params: { VersionId: 'v1' } } },
+      { key: 'a.txt', opts: { expiresIn: 60, params: { VersionId: 'v2' } } },
+      { key: 'a.txt', opts: { expiresIn: 60 } },
+    ]
+    for (const { key, opts } of cases) {
+      const { sdk, ours } = await both({ region: 'eu-west-3' }, key, opts)
+      expect(ours).toBe(sdk)
+    }
+    // Another bucket (so another host) through the same presigner, same second.
+    for (const bucket of ['other-bucket', 'test-bucket', 'Not.Hostable']) {
+      const location = objectLocator({ bucket, region: 'eu-west-3' })('k.txt')
+      const ours = await presigner.presign({ ...location, query: {}, expiresIn: 60, signingDate: DATE })
+      const client = sdkClient({ region: 'eu-west-3' })
+      expect(ours).toBe(
+        await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'k.txt' }), { expiresIn: 60, signingDate: DATE }),
+      )
+    }
+  })
+
+  it('signs with credentials that change within one second: access key, secret, token', async () => {
+    const presigner = new QueryPresigner({
+      region: 'eu-west-3',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      credentials: async () => BASE,
+    })
+    const rotations: AwsCredentials[] = [
+      BASE,
+      { ...BASE, accessKeyId: 'AKIDOTHER' },
+      { ...BASE, secretAccessKey: 'another secret' },
+      { ...BASE, sessionToken: 'tok1' },
+      { ...BASE, sessionToken: 'tok2' },
+      { ...BASE, sessionToken: '' },
+      BASE,
+    ]
+    const seen = new Set<string>()
+    for (const c of rotations) {
+      const ours = presigner.presignWith(c, { ...loc, expiresIn: 60, signingDate: DATE })
+      expect(ours).toBe(await sdkAt(DATE, { expiresIn: 60 }, c))
+      seen.add(ours)
+    }
+    expect(seen.size).toBe(5) // BASE and the empty token sign alike, as in the SDK
+  })
+
+  it('a new day gets a new signing key; the HMAC equals createHmac for any date, also interleaved', () => {
+    const key = (day: string) => {
+      let k = createHmac('sha256', 'AWS4secret').update(day).digest()
+      for (const part of ['eu-west-3', 's3', 'aws4_request']) k = createHmac('sha256', k).update(part).digest()
+      return k
+    }
+    const hash = 'ab'.repeat(32)
+    for (const day of ['20240506', '20240507']) {
+      const scope = `${day}/eu-west-3/s3/aws4_request`
+      const signer = new StringToSignSigner(key(day), scope)
+      for (const longDate of [`${day}T000000Z`, `${day}T235959Z`, `${day}T000000Z`, `${day}T120000Z`]) {
+        for (const h of [hash, '0'.repeat(64), 'f'.repeat(64)]) {
+          const expected = createHmac('sha256', key(day)).update(`AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${h}`).digest('hex')
+          expect(signer.sign(longDate, h)).toBe(expected)
+        }
+      }
+    }
+    const a = new StringToSignSigner(key('20240506'), '20240506/eu-west-3/s3/aws4_request')
+    const b = new StringToSignSigner(key('20240507'), '20240507/eu-west-3/s3/aws4_request')
+    expect(a.sign('20240506T000000Z', hash)).not.toBe(b.sign('20240507T000000Z', hash))
+    // A scope that is not ASCII (a region nobody uses) still signs, by createHmac.
+    const odd = new StringToSignSigner(key('20240506'), '20240506/ré/s3/aws4_request')
+    expect(odd.sign('20240506T000000Z', hash)).toBe(
+      createHmac('sha256', key('20240506'))
+        .update(`AWS4-HMAC-SHA256\n20240506T000000Z\n20240506/ré/s3/aws4_request\n${hash}`)
+        .digest('hex'),
+    )
   })
 })
 

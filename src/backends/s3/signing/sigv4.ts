@@ -1,7 +1,9 @@
 /**
  * SigV4 query-string presigning for S3, byte-identical to `@aws-sdk/s3-request-presigner`'s
- * `getSignedUrl` for the same signing time, at a fraction of its cost (the signing key and the
- * credentials are cached; one SHA-256 and one HMAC per URL). Only `node:crypto` is used.
+ * `getSignedUrl` for the same signing time, at a fraction of its cost: the credentials, the day's
+ * signing key and, for the current second, every part of the URL but its path are cached, so a
+ * URL costs one SHA-256 of the canonical request, one HMAC (two one-shot digests, see sha256.ts)
+ * and a few string concatenations. Only `node:crypto` is used.
  *
  * What `getSignedUrl(client, new GetObjectCommand({ Bucket, Key }))` produces (3.11xx), in its
  * order (query keys sorted by UTF-16 code unit, values RFC 3986-encoded):
@@ -35,9 +37,8 @@
  * The canonical request signs the path as given (S3 does not normalise or re-encode it), the
  * sorted query without the signature, the `host` header (with its port) and UNSIGNED-PAYLOAD.
  */
-import * as crypto from 'node:crypto'
-
 import { escapeUri } from '../endpoint.js'
+import { hmac, sha256Hex, StringToSignSigner } from './sha256.js'
 
 /** AWS credentials as an SDK credential provider resolves them. */
 export interface AwsCredentials {
@@ -102,33 +103,7 @@ const OPERATION: Record<PresignMethod, string | undefined> = {
 }
 const QUERY_KEY = /^[A-Za-z0-9_.~-]+$/
 
-const oneShot = typeof crypto.hash === 'function' // Node >= 20.12
-const sha256Hex = (data: string): string =>
-  oneShot ? crypto.hash('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex')
-
-const hmac = (key: crypto.BinaryLike, data: string): Buffer => crypto.createHmac('sha256', key).update(data).digest()
-
-/**
- * HMAC-SHA256 under a fixed 32-byte key, returning hex. Built from two one-shot hashes over
- * precomputed pads (RFC 2104), which is faster than a `createHmac` object per call. For ASCII
- * data only (a SigV4 string to sign is ASCII); anything else takes `createHmac`.
- */
-function hmacHexWith(key: Buffer): (data: string) => string {
-  const inner = Buffer.alloc(64 + 448, 0x36)
-  const outer = Buffer.alloc(64 + 32, 0x5c)
-  for (let i = 0; i < key.length; i++) {
-    inner[i] ^= key[i]
-    outer[i] ^= key[i]
-  }
-  return (data) => {
-    if (!oneShot || data.length > 448 || !/^[\x00-\x7f]*$/.test(data)) return crypto.createHmac('sha256', key).update(data).digest('hex')
-    const n = inner.write(data, 64, 'latin1')
-    crypto.hash('sha256', inner.subarray(0, 64 + n), 'buffer').copy(outer, 64)
-    return crypto.hash('sha256', outer, 'hex')
-  }
-}
-
-/** What is fixed for one day and one set of credentials: query prefix and signing function. */
+/** What is fixed for one day and one set of credentials: query prefix and signer. */
 interface DayKey {
   accessKeyId: string
   secret: string
@@ -137,7 +112,27 @@ interface DayKey {
   prefix: string
   /** `&X-Amz-Security-Token=<escaped>` or `` */
   tokenParam: string
-  sign: (stringToSign: string) => string
+  signer: StringToSignSigner
+}
+
+/**
+ * Everything of a URL but its path and signature, for one second, one day key, method, host,
+ * lifetime and query: the canonical request is `crHead + path + crTail`, the URL
+ * `protocol//host + path + urlHead + signature + urlTail`.
+ */
+interface Shape {
+  day: DayKey
+  /** The second it is valid for, in ms: [from, from + 1000). */
+  from: number
+  longDate: string
+  method: PresignMethod
+  host: string
+  expiresIn: number
+  tail: string
+  crHead: string
+  crTail: string
+  urlHead: string
+  urlTail: string
 }
 
 /** SigV4's signed header list (`a;host`) and canonical header block for `host` plus `extra`. */
@@ -150,6 +145,11 @@ function signedHeaders(host: string, extra?: Record<string, string>): { names: s
   }
   entries.sort((a, b) => (a[0] < b[0] ? -1 : 1))
   return { names: entries.map((e) => e[0]).join(';'), canonical: entries.map(([k, v]) => `${k}:${v}\n`).join('') }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false
+  return true
 }
 
 function checkExpiry(expiresIn: number): void {
@@ -171,7 +171,9 @@ function checkCredentials(c: AwsCredentials | undefined): AwsCredentials {
 /**
  * Presigns S3 URLs with SigV4 query auth, producing exactly the SDK's strings. Credentials come
  * from an SDK-style provider and are cached until 5 minutes before they expire; concurrent
- * calls share one provider call. Signing keys are cached per day, region, service and secret.
+ * calls share one provider call. Signing keys are cached per day, region, service and secret;
+ * the last URL shape (second, credentials, method, host, lifetime, query) is reused while the
+ * next URL has the same one, so `presignSync` does no date formatting and no validation twice.
  */
 export class QueryPresigner {
   readonly region: string
@@ -180,11 +182,15 @@ export class QueryPresigner {
   private readonly requestChecksum: ChecksumSetting
   private readonly responseChecksum: ChecksumSetting
   private credentials?: AwsCredentials
+  /** When the cached credentials must be reloaded (ms since the epoch; Infinity if they do not expire). */
+  private refreshAt = Number.POSITIVE_INFINITY
   private inflight?: Promise<AwsCredentials>
   private readonly keys = new Map<string, DayKey>()
   private readonly plainTails: Partial<Record<PresignMethod, string>> = {}
   private lastSecond = NaN
   private lastLongDate = ''
+  /** The last URL shape without signed headers, reused while its second lasts. */
+  private shape?: Shape
 
   constructor(options: QueryPresignerOptions) {
     this.region = options.region === 'aws-global' ? 'us-east-1' : options.region
@@ -231,6 +237,7 @@ export class QueryPresigner {
         .then(
           (credentials) => {
             this.credentials = credentials
+            this.refreshAt = credentials.expiration ? credentials.expiration.getTime() - REFRESH_WINDOW_MS : Number.POSITIVE_INFINITY
             if (this.inflight === pending) this.inflight = undefined
             return credentials
           },
@@ -246,31 +253,66 @@ export class QueryPresigner {
 
   /** Presign with the given credentials (no provider call). */
   presignWith(credentials: AwsCredentials, request: PresignRequest): string {
-    const { protocol, host, path, expiresIn } = request
+    const { host, path, expiresIn, headers } = request
     const method = request.method ?? 'GET'
+    const ms = request.signingDate === undefined ? Date.now() : request.signingDate.getTime()
+    const tail = this.extraQuery(method, request.query)
+    let shape = this.shape
+    if (
+      headers !== undefined ||
+      shape === undefined ||
+      !(ms >= shape.from && ms < shape.from + 1000) ||
+      shape.host !== host ||
+      shape.expiresIn !== expiresIn ||
+      shape.method !== method ||
+      shape.tail !== tail ||
+      shape.day.secret !== credentials.secretAccessKey ||
+      shape.day.accessKeyId !== credentials.accessKeyId ||
+      shape.day.token !== (credentials.sessionToken || undefined)
+    ) {
+      shape = this.buildShape(credentials, ms, method, host, expiresIn, tail, headers)
+      if (headers === undefined) this.shape = shape
+    }
+    const signature = shape.day.signer.sign(shape.longDate, sha256Hex(shape.crHead + path + shape.crTail))
+    return request.protocol + '//' + host + path + shape.urlHead + signature + shape.urlTail
+  }
+
+  /** The parts of a URL that do not depend on its path, checked. */
+  private buildShape(
+    credentials: AwsCredentials,
+    ms: number,
+    method: PresignMethod,
+    host: string,
+    expiresIn: number,
+    tail: string,
+    headers: Record<string, string> | undefined,
+  ): Shape {
     checkExpiry(expiresIn)
-    const operation = OPERATION[method]
-    if (operation === undefined && method !== 'HEAD') throw new Error(`Cannot presign HTTP method '${String(method)}'.`)
-
-    const longDate = this.longDate(request.signingDate ?? new Date())
-    const shortDate = longDate.slice(0, 8)
-    const day = this.dayKey(shortDate, credentials)
+    if (!Object.hasOwn(OPERATION, method)) throw new Error(`Cannot presign HTTP method '${String(method)}'.`)
+    const longDate = this.longDate(ms)
+    const day = this.dayKey(longDate.slice(0, 8), credentials)
     const head = `${day.prefix}${longDate}&X-Amz-Expires=${expiresIn}${day.tokenParam}`
-    const tail = this.extraQuery(method, operation, request.query)
-
-    const { names, canonical } = signedHeaders(host, request.headers)
+    const { names, canonical } = signedHeaders(host, headers)
     const signedParam = names === 'host' ? names : escapeUri(names)
-    const canonicalRequest = `${method}\n${path}\n${head}&X-Amz-SignedHeaders=${signedParam}${tail}\n${canonical}\n${names}\nUNSIGNED-PAYLOAD`
-    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${shortDate}/${this.region}/${this.service}/aws4_request\n${sha256Hex(canonicalRequest)}`
-    return `${protocol}//${host}${path}?${head}&X-Amz-Signature=${day.sign(stringToSign)}&X-Amz-SignedHeaders=${signedParam}${tail}`
+    return {
+      day,
+      from: ms - (((ms % 1000) + 1000) % 1000),
+      longDate,
+      method,
+      host,
+      expiresIn,
+      tail,
+      crHead: `${method}\n`,
+      crTail: `\n${head}&X-Amz-SignedHeaders=${signedParam}${tail}\n${canonical}\n${names}\nUNSIGNED-PAYLOAD`,
+      urlHead: `?${head}&X-Amz-Signature=`,
+      urlTail: `&X-Amz-SignedHeaders=${signedParam}${tail}`,
+    }
   }
 
   /** Cached credentials that are valid for more than 5 minutes, or undefined. */
   private freshCredentials(): AwsCredentials | undefined {
-    const c = this.credentials
-    if (!c) return undefined
-    if (c.expiration && c.expiration.getTime() - Date.now() <= REFRESH_WINDOW_MS) return undefined
-    return c
+    const refreshAt = this.refreshAt
+    return refreshAt === Number.POSITIVE_INFINITY || Date.now() < refreshAt ? this.credentials : undefined
   }
 
   /**
@@ -279,10 +321,12 @@ export class QueryPresigner {
    * (every S3 query member starts with a lower-case letter), so one string serves both the
    * canonical request and the URL.
    */
-  private extraQuery(method: PresignMethod, operation: string | undefined, query?: Record<string, string>): string {
-    const empty = !query || Object.keys(query).length === 0
+  private extraQuery(method: PresignMethod, query?: Record<string, string>): string {
+    const empty = query === undefined || isEmpty(query)
     const cached = empty ? this.plainTails[method] : undefined
     if (cached !== undefined) return cached
+    if (!Object.hasOwn(OPERATION, method)) throw new Error(`Cannot presign HTTP method '${String(method)}'.`)
+    const operation = OPERATION[method]
     const params: Record<string, string> = { ...query }
     for (const key of Object.keys(params)) {
       if (!QUERY_KEY.test(key) || key <= 'X-Amz-SignedHeaders') {
@@ -307,12 +351,12 @@ export class QueryPresigner {
     return out
   }
 
-  /** `yyyymmddThhmmssZ`, recomputed only when the second changes. */
-  private longDate(date: Date): string {
-    const second = Math.floor(date.getTime() / 1000)
+  /** `yyyymmddThhmmssZ` of a time in ms, recomputed only when the second changes. */
+  private longDate(ms: number): string {
+    const second = Math.floor(ms / 1000)
     if (second !== this.lastSecond) {
       if (!Number.isFinite(second)) throw new Error('signingDate is not a valid Date.')
-      this.lastLongDate = date
+      this.lastLongDate = new Date(ms)
         .toISOString()
         .replace(/\.\d{3}Z$/, 'Z')
         .replace(/[-:]/g, '')
@@ -341,7 +385,7 @@ export class QueryPresigner {
         escapeUri(`${c.accessKeyId}/${scope}`) +
         '&X-Amz-Date=',
       tokenParam: token ? '&X-Amz-Security-Token=' + escapeUri(token) : '',
-      sign: hmacHexWith(key),
+      signer: new StringToSignSigner(key, scope),
     }
     this.keys.delete(shortDate)
     this.keys.set(shortDate, entry)
