@@ -1,14 +1,17 @@
 /**
  * Cold start: a new Node process that imports node-storages and creates a filesystem storage,
  * against `node -e 0` started the same way, interleaved. The package is built first, as tsup
- * builds it for npm (ESM and CommonJS, no declarations), into node_modules/.cache (dist/ is left
- * alone). The figure is the difference within each round, in ms. `require('mime-types')` alone
- * is shown for scale: its database is the largest part of the import.
+ * builds it for npm (ESM and CommonJS, split into chunks, no declarations), into
+ * node_modules/.cache (dist/ is left alone), beside a package.json of `"type": "module"` as the
+ * installed package has (without one, Node first tries index.js as CommonJS to detect its
+ * format). The figure is the difference within each round, in ms. `require('mime-types')` alone
+ * is shown for scale: the package loads it on the first content-type lookup, not at import.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import tsupConfig from '../tsup.config.js'
 import { type BenchContext, interleave, register, type Row, stats } from './lib.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -16,24 +19,40 @@ const BUILD = join(ROOT, 'node_modules', '.cache', 'node-storages-bench')
 const ESM = JSON.stringify(join(BUILD, 'index.js'))
 const CJS = JSON.stringify(join(BUILD, 'index.cjs'))
 
-/** Builds src/index.ts as the package ships it (tsup, ESM + CommonJS) into BUILD. */
+/** The entries of tsup.config.ts as `--entry.<name> <file>` arguments. */
+function entryArgs(): string[] {
+  const entry = (tsupConfig as { entry?: Record<string, string> }).entry
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new Error('tsup.config.ts: expected entry to be { name: file }')
+  return Object.entries(entry).flatMap(([name, file]) => [`--entry.${name}`, file])
+}
+
+/**
+ * Builds the package as it ships (tsup, every entry of tsup.config.ts, ESM + CommonJS) into
+ * BUILD: the chunks index.js imports are those of dist/, shared with the other entries.
+ */
 function build(): void {
   const tsup = join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js')
   const args = [
     tsup,
-    'src/index.ts',
+    ...entryArgs(),
     '--no-config',
     '--format',
     'esm,cjs',
     '--target',
     'node20',
     '--treeshake',
+    // As tsup.config.ts: chunks (what an entry imports lazily stays out of its chunk) and the
+    // import.meta.url shim of the CommonJS build.
+    '--splitting',
+    '--shims',
+    '--clean',
     '--out-dir',
     BUILD,
     '--silent',
   ]
   const run = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' })
   if (run.status !== 0 || !existsSync(join(BUILD, 'index.js'))) throw new Error(`tsup failed: ${run.stderr || run.stdout}`)
+  writeFileSync(join(BUILD, 'package.json'), '{ "type": "module" }\n')
 }
 
 // Each script ends by printing the time since the process started (performance.now()) and the

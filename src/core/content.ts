@@ -1,12 +1,13 @@
 /** Turning every accepted `Content` into one Node stream, without buffering streams whole. */
-import { Readable, Transform } from 'node:stream'
-import { addAbortSignal } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { Content, Progress } from './types.js'
+import { builtin } from './builtins.js'
 import { InvalidContentError } from './errors.js'
 
 /** Whether `value` is a Node `Readable` (or quacks like one). */
 export function isNodeReadable(value: unknown): value is Readable {
-  return value instanceof Readable || (typeof (value as Readable)?.pipe === 'function' && typeof (value as Readable)?.read === 'function')
+  // Every Readable has both (no instanceof: that would load node:stream to answer).
+  return typeof (value as Readable)?.pipe === 'function' && typeof (value as Readable)?.read === 'function'
 }
 
 function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
@@ -36,6 +37,7 @@ export function contentTypeOf(content: unknown): string | undefined {
 
 /** A Node `Readable` of bytes over any accepted content. */
 export function toReadable(content: Content): Readable {
+  const { Readable } = builtin('node:stream')
   if (typeof content === 'string') return Readable.from([Buffer.from(content, 'utf8')], { objectMode: false })
   if (content instanceof Uint8Array) {
     const buf = Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength)
@@ -65,6 +67,7 @@ export function prepareBody(
 ): Readable {
   const { signal, onProgress } = options
   if (!signal && !onProgress) return source
+  const { Transform, addAbortSignal } = builtin('node:stream')
   let loaded = 0
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {

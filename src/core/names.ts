@@ -2,7 +2,7 @@
  * The pure naming rules of Django's Storage API and django-storages, ported exactly except where
  * docs/differences.md says otherwise (names that escape the root always throw).
  */
-import { randomBytes } from 'node:crypto'
+import { builtin } from './builtins.js'
 import { SuspiciousFileOperation } from './errors.js'
 import { basename, codePointLength, dropLastCodePoints, hasDotDotPart, join, normpath, split, splitext } from './posix.js'
 
@@ -131,5 +131,5 @@ export function isTemporaryName(baseName: string): boolean {
 
 /** A fresh temporary basename, `.nstmp-` and `bytes` random bytes in hex. */
 export function temporaryName(bytes = 12): string {
-  return TEMP_NAME_PREFIX + randomBytes(bytes).toString('hex')
+  return TEMP_NAME_PREFIX + builtin('node:crypto').randomBytes(bytes).toString('hex')
 }

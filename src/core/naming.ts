@@ -3,9 +3,9 @@
  * (`getValidName`, `getAlternativeName`, `generateFilename`, `getAvailableName`), the
  * available-name loop with the backend's limits and reservations, and name resolution.
  */
-import { randomInt } from 'node:crypto'
 import { availableName, fits, overwriteName } from './available-name.js'
 import { StorageBackend, type BaseStorageOptions } from './backend.js'
+import { builtin } from './builtins.js'
 import { assertNoTraversal, cleanName, getValidFilename, validateFileName } from './names.js'
 import { join, normpath, split } from './posix.js'
 import { maxNameBytes, resolveName, resolveTargetName } from './resolve.js'
@@ -41,6 +41,7 @@ export abstract class NamingStorage extends StorageBackend {
   /** Django's `get_alternative_name`: `<root>_<7 random [A-Za-z0-9]><ext>`. */
   getAlternativeName(fileRoot: string, fileExt: string): string {
     const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+    const { randomInt } = builtin('node:crypto')
     let suffix = ''
     for (let i = 0; i < 7; i++) suffix += chars[randomInt(chars.length)]
     return `${fileRoot}_${suffix}${fileExt}`

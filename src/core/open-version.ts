@@ -5,8 +5,9 @@
  * from the open descriptor; InMemoryStorage holds the version's buffer. The default here, for
  * backends that cannot do better, checks a read against a second stat and tries again.
  */
-import { ReadStream, fstat, type Stats } from 'node:fs'
+import type { ReadStream, Stats } from 'node:fs'
 import type { Readable } from 'node:stream'
+import { builtin } from './builtins.js'
 import { ServiceUnavailableError } from './errors.js'
 import type { FileStat, IoOptions } from './types.js'
 
@@ -35,12 +36,12 @@ export interface VersionSource {
 const time = (d: Date | string | number | undefined) => (d === undefined ? undefined : new Date(d).getTime())
 
 function fstatOf(fd: number): Promise<Stats> {
-  return new Promise((resolve, reject) => fstat(fd, (error, st) => (error ? reject(error) : resolve(st))))
+  return new Promise((resolve, reject) => builtin('node:fs').fstat(fd, (error, st) => (error ? reject(error) : resolve(st))))
 }
 
 /** Whether `body`, opened after `st` was taken, reads the version `st` describes. */
 async function sameVersion(source: VersionSource, name: string, st: FileStat, body: Readable, options: IoOptions): Promise<boolean> {
-  const fd = body instanceof ReadStream ? (body as ReadStream & { fd?: unknown }).fd : undefined
+  const fd = body instanceof builtin('node:fs').ReadStream ? (body as ReadStream & { fd?: unknown }).fd : undefined
   if (typeof fd === 'number') {
     const opened = await fstatOf(fd)
     return opened.isFile() && opened.size === st.size && opened.mtime.getTime() === time(st.lastModified)

@@ -4,8 +4,8 @@
  * save — also after `end()`, while the commit is still running — and its `close` event comes
  * after the backend has cleaned up.
  */
-import { PassThrough, Writable } from 'node:stream'
-import type { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
+import { builtin } from './builtins.js'
 
 /**
  * Builds the Writable. `commit(body, signal)` starts the backend write at once and settles when
@@ -17,6 +17,7 @@ export function createStorageWriteStream(
   wrap: (error: unknown) => unknown = (e) => e,
   remove: () => Promise<unknown> = async () => {},
 ): Writable {
+  const { PassThrough, Writable } = builtin('node:stream')
   const body = new PassThrough()
   const controller = new AbortController()
   // The backend may attach to `body` only after some async set-up; its errors reach the caller

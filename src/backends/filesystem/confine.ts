@@ -7,10 +7,10 @@
  * when an operation in it fails (the entry is dropped). Every check here is asynchronous, except
  * `confineSync`, which only the synchronous `path()` uses.
  */
-import { lstatSync, realpathSync } from 'node:fs'
 import { lstat, realpath } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import * as path from 'node:path'
+import { builtin } from '../../core/builtins.js'
 import { SuspiciousFileOperation } from '../../core/errors.js'
 
 /** How long a verified directory is trusted (ms): the longest a swapped-in symlink goes unnoticed. */
@@ -187,6 +187,7 @@ export class Confinement {
    */
   confineSync(name: string): string {
     const target = this.target(name)
+    const { lstatSync, realpathSync } = builtin('node:fs')
     let root: string
     try {
       root = this.root ?? realpathSync.native(this.location)

@@ -8,8 +8,8 @@
  * take the thread-pool path; the guarantees are the same on both (exclusive temporary file,
  * exact mode, exclusive link or rename, temporary file removed).
  */
-import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { builtin } from '../../core/builtins.js'
 
 /** One small write for the worker: bytes into `tmp` (created exclusively), then committed to `target`. */
 export interface OffloadJob {
@@ -71,7 +71,9 @@ interface Slot {
 }
 
 // Two workers at most (one on a single core): the second starts only when the first has a backlog.
-const MAX_WORKERS = Math.min(2, availableParallelism())
+// node:os and node:worker_threads load with the first worker, not with the package.
+let maxWorkers: number | undefined
+const workerLimit = (): number => (maxWorkers ??= Math.min(2, builtin('node:os').availableParallelism()))
 const slots: Slot[] = []
 let disabled = false
 let seq = 0
@@ -94,7 +96,7 @@ function fail(slot: Slot, error: Error): void {
 function start(): void {
   let worker: Worker
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, name: 'node-storages fs' })
+    worker = new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages fs' })
   } catch {
     disabled = true // no worker threads here (a restricted runtime): the thread-pool path it is
     return
@@ -134,7 +136,7 @@ export function offloadAvailable(size: number): boolean {
     return false
   }
   const slot = pick()
-  if (slots.length < MAX_WORKERS && slots.every((s) => s.ready && s.pending.size >= 2)) start()
+  if (slots.length < workerLimit() && slots.every((s) => s.ready && s.pending.size >= 2)) start()
   return slot !== undefined
 }
 

@@ -4,8 +4,8 @@
  * so a crash or an aborted stream never leaves a partial file under the final name, and
  * concurrent saves of one name all succeed under distinct names.
  */
-import { constants as fsConstants, type ReadStream, type Stats } from 'node:fs'
-import { type FileHandle, link, open, opendir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
+import type { ReadStream, Stats } from 'node:fs'
+import { constants as fsConstants, type FileHandle, link, open, opendir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
 import {

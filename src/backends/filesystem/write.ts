@@ -12,13 +12,11 @@
  *   copy-on-write clone where the file system can (`COPYFILE_FICLONE`).
  * - any other stream: piped into the temporary file.
  */
-import { close, constants as fsConstants, createWriteStream, fchmod, open, ReadStream, write } from 'node:fs'
-import { chmod, copyFile, link, mkdir, open as openPromise, readFile, rename, rm, unlink } from 'node:fs/promises'
+import type { ReadStream } from 'node:fs'
+import { chmod, constants as fsConstants, copyFile, link, mkdir, open as openPromise, readFile, rename, rm, unlink } from 'node:fs/promises'
 import * as path from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { randomBytes } from 'node:crypto'
 import type { WriteRequest } from '../../core/storage.js'
+import { builtin } from '../../core/builtins.js'
 import { FileExistsError } from '../../core/errors.js'
 import { TEMP_NAME_PREFIX } from '../../core/names.js'
 import { type Confinement, isMissing } from './confine.js'
@@ -33,22 +31,27 @@ export const inFlight = new Set<string>()
 
 // Temporary names: a random prefix per process (and thread) and a counter, `.nstmp-` and 26 hex
 // digits: as unique as random names (and created with O_EXCL, so a clash is retried, never
-// shared), without a call into the CSPRNG per save.
-const TEMP_PREFIX = TEMP_NAME_PREFIX + randomBytes(8).toString('hex')
+// shared), without a call into the CSPRNG per save. The prefix is drawn on the first save, so
+// importing the package loads no crypto.
+let tempPrefix: string | undefined
 let tempCounter = 0
 
 /** A fresh temporary basename (`isTemporaryName` accepts it). */
 export function tempName(): string {
+  tempPrefix ??= TEMP_NAME_PREFIX + builtin('node:crypto').randomBytes(8).toString('hex')
   tempCounter = (tempCounter + 1) % 2 ** 40
-  return TEMP_PREFIX + tempCounter.toString(16).padStart(10, '0')
+  return tempPrefix + tempCounter.toString(16).padStart(10, '0')
 }
 
 /** Picks the name to commit under when the one tried is taken (`WriteRequest.nextName`). */
 export type NextName = (taken: string) => Promise<string>
 
 // fs callbacks as promises: cheaper than the FileHandle API on the hot path (no handle object).
+// The callback API comes from builtin('node:fs'): an ESM import of node:fs loads the stream stack.
 function openExclusive(file: string, mode: number): Promise<number> {
-  return new Promise((resolve, reject) => open(file, CREATE_EXCLUSIVE, mode, (error, fd) => (error ? reject(error) : resolve(fd))))
+  return new Promise((resolve, reject) =>
+    builtin('node:fs').open(file, CREATE_EXCLUSIVE, mode, (error, fd) => (error ? reject(error) : resolve(fd))),
+  )
 }
 
 function writeAll(fd: number, data: Uint8Array): Promise<void> {
@@ -59,7 +62,7 @@ function writeAll(fd: number, data: Uint8Array): Promise<void> {
         resolve()
         return
       }
-      write(fd, data, offset, data.byteLength - offset, null, (error, written) => {
+      builtin('node:fs').write(fd, data, offset, data.byteLength - offset, null, (error, written) => {
         if (error) {
           reject(error)
           return
@@ -73,11 +76,11 @@ function writeAll(fd: number, data: Uint8Array): Promise<void> {
 }
 
 function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())))
+  return new Promise((resolve, reject) => builtin('node:fs').close(fd, (error) => (error ? reject(error) : resolve())))
 }
 
 function fchmodFd(fd: number, mode: number): Promise<void> {
-  return new Promise((resolve, reject) => fchmod(fd, mode, (error) => (error ? reject(error) : resolve())))
+  return new Promise((resolve, reject) => builtin('node:fs').fchmod(fd, mode, (error) => (error ? reject(error) : resolve())))
 }
 
 let defaultMode: Promise<number> | undefined
@@ -97,7 +100,7 @@ function defaultFileMode(): Promise<number> {
 /** The bytes of content that can be written in one call, or undefined (streams, blobs). */
 function bytesOf(req: WriteRequest): Uint8Array | undefined {
   // A Transform body means save() wrapped the content to report progress or to abort: use it.
-  if (req.body instanceof Transform) return undefined
+  if (req.body instanceof builtin('node:stream').Transform) return undefined
   const content = req.content
   if (typeof content === 'string') return Buffer.from(content, 'utf8')
   return content instanceof Uint8Array ? content : undefined
@@ -106,7 +109,7 @@ function bytesOf(req: WriteRequest): Uint8Array | undefined {
 /** The path of content that is an untouched file read stream (nothing read, not flowing, whole file). */
 function filePathOf(req: WriteRequest): string | undefined {
   const s = req.content
-  if (!(s instanceof ReadStream) || req.body !== s) return undefined
+  if (!(s instanceof builtin('node:fs').ReadStream) || req.body !== s) return undefined
   if (s.bytesRead !== 0 || s.readableFlowing === true || s.readableLength !== 0 || s.destroyed) return undefined
   const { start, end } = s as ReadStream & { start?: number; end?: number }
   if ((start !== undefined && start !== 0) || (end !== undefined && end !== Number.POSITIVE_INFINITY)) return undefined
@@ -163,7 +166,10 @@ export class LocalWriter {
     inFlight.add(tmp)
     try {
       if (file === undefined || !(await this.copyIn(file, tmp))) {
-        await pipeline(req.body, createWriteStream(tmp, { flags: 'wx', mode: this.fileMode ?? 0o666 }), { signal: req.signal })
+        const { createWriteStream } = builtin('node:fs')
+        await builtin('node:stream/promises').pipeline(req.body, createWriteStream(tmp, { flags: 'wx', mode: this.fileMode ?? 0o666 }), {
+          signal: req.signal,
+        })
         if (this.fileMode !== undefined) await chmod(tmp, this.fileMode)
       } else {
         req.body.destroy() // its file was copied whole: close its descriptor

@@ -3,8 +3,7 @@
  * becomes visible only when its stream has been read to the end, so an aborted save leaves
  * nothing behind. Directories are implied by the names of the files under them.
  */
-import { Readable } from 'node:stream'
-import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import {
   Storage,
   type BaseStorageOptions,
@@ -13,6 +12,7 @@ import {
   type WriteRequest,
   type TimeKind,
 } from '../../core/storage.js'
+import { builtin } from '../../core/builtins.js'
 import { FileExistsError } from '../../core/errors.js'
 import { LocalUrls, type LocalUrlOptions } from '../../core/local-urls.js'
 import type { SignedUrlVerifier } from '../../core/capabilities.js'
@@ -88,7 +88,7 @@ export class InMemoryStorage extends Storage {
     this.#files.set(name, {
       data,
       ...meta,
-      etag: `"${createHash('md5').update(data).digest('hex')}"`,
+      etag: `"${builtin('node:crypto').createHash('md5').update(data).digest('hex')}"`,
       created: created ?? now,
       modified: now,
       accessed: now,
@@ -218,5 +218,5 @@ function readOf(file: MemoryFile, range: ReadRange): Readable {
   const start = range.start ?? 0
   const end = range.end === undefined ? file.data.length : range.end + 1
   const slice = file.data.subarray(start, Math.max(start, end))
-  return Readable.from(slice.length ? [slice] : [], { objectMode: false })
+  return builtin('node:stream').Readable.from(slice.length ? [slice] : [], { objectMode: false })
 }

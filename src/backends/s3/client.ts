@@ -2,8 +2,8 @@
  * The S3 client of one `S3Storage`, built on first use: `@aws-sdk/client-s3` is imported lazily,
  * so importing node-storages (or building a storage, or making unsigned URLs) never loads it.
  */
-import { Agent as HttpsAgent } from 'node:https'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
+import { builtin } from '../../core/builtins.js'
 import type { ResolvedS3Options } from './options.js'
 import { defaultEndpointUrl } from './endpoint.js'
 import { type ClientS3Module, loadClientS3 } from './sdk.js'
@@ -39,6 +39,8 @@ export function clientConfig(options: ResolvedS3Options): S3ClientConfig {
   if (options.responseChecksumValidation) config.responseChecksumValidation = options.responseChecksumValidation
   const agent: Record<string, unknown> = {}
   if (options.verify !== undefined) {
+    // node:https (with tls, net and http behind it) loads here, not when the package is imported.
+    const { Agent: HttpsAgent } = builtin('node:https')
     agent.httpsAgent = new HttpsAgent(
       options.verify === false ? { keepAlive: true, rejectUnauthorized: false } : { keepAlive: true, ca: options.verify },
     )

@@ -1,0 +1,126 @@
+/**
+ * Cold start: importing node-storages and creating a filesystem (or memory) storage loads only
+ * the Node built-ins that needs. Worker threads, zlib, https, crypto and the stream stack load
+ * on first use (src/core/builtins.ts); bench/cold-start.ts measures what that saves.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
+const dist = join(root, 'dist')
+
+/** Built-ins that no filesystem or memory storage needs before its first save, read or signed URL. */
+const LAZY = ['worker_threads', 'os', 'zlib', 'https', 'http', 'net', 'tls', 'crypto', 'stream', 'stream/promises']
+
+/** The public built-ins of `moduleLoadList` among `names` (run in the child, printed as JSON). */
+const LOADED = (names: string[]) =>
+  `process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).filter((m) => ${JSON.stringify(names)}.includes(m))`
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000 })
+}
+
+describe('the filesystem and memory backends load built-ins lazily', () => {
+  let dir: string
+  let bundle: string
+
+  beforeAll(async () => {
+    // Inside the repository, so the bundle resolves mime-types (external) as the package does.
+    const cache = join(root, 'node_modules', '.cache')
+    mkdirSync(cache, { recursive: true })
+    dir = mkdtempSync(join(cache, 'ns-lazy-builtins-'))
+    bundle = join(dir, 'local.mjs')
+    // The local backends and the core alone, from src (the package entry also holds S3).
+    await build({
+      stdin: {
+        contents: `export { FileSystemStorage } from './src/backends/filesystem/storage.ts'
+export { InMemoryStorage } from './src/backends/memory/storage.ts'`,
+        resolveDir: root,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['mime-types'],
+      outfile: bundle,
+      logLevel: 'silent',
+    })
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** A script that creates both storages in `media`, then runs `then` (an async body). */
+  const script = (then: string) => `
+    const { FileSystemStorage, InMemoryStorage } = await import(${JSON.stringify(bundle)})
+    const media = ${JSON.stringify(join(dir, 'media'))}
+    const fs = FileSystemStorage.fromEnv({}, { location: media, baseUrl: '/media/' })
+    const memory = InMemoryStorage.fromEnv({}, {})
+    const atStart = ${LOADED(LAZY)}
+    ${then}`
+
+  it('importing and creating the storages loads none of them', () => {
+    const out = node(['--input-type=module', '-e', script('process.stdout.write(JSON.stringify(atStart))')])
+    expect(JSON.parse(out)).toEqual([])
+  })
+
+  it('the first save and read load what they use, and work', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      script(`
+        const name = await fs.save('lazy/a.txt', 'abc')
+        const back = (await fs.read(name)).toString()
+        await fs.delete(name)
+        await memory.save('b.txt', 'def')
+        const mem = (await memory.read('b.txt')).toString()
+        process.stdout.write(JSON.stringify({ atStart, back, mem, after: ${LOADED(LAZY)} }))`),
+    ])
+    const { atStart, back, mem, after } = JSON.parse(out)
+    expect({ atStart, back, mem }).toEqual({ atStart: [], back: 'abc', mem: 'def' })
+    expect(after).toEqual(expect.arrayContaining(['crypto', 'stream']))
+    // One save never starts the offload worker (it starts at the 16th small save).
+    expect(after).not.toContain('worker_threads')
+  })
+
+  it('without process.getBuiltinModule (Node 20 before 20.16) they load through require', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `delete process.getBuiltinModule
+      ${script(`
+        const name = await fs.save('lazy/c.txt', 'ghi')
+        const back = (await fs.read(name)).toString()
+        await fs.delete(name)
+        process.stdout.write(JSON.stringify({ atStart, back, after: ${LOADED(['crypto', 'stream'])}.sort() }))`)}`,
+    ])
+    expect(JSON.parse(out)).toEqual({ atStart: [], back: 'ghi', after: ['crypto', 'stream'] })
+  })
+})
+
+describe('the built package', () => {
+  // The S3 backend is part of the entry; this checks the built-ins none of its modules imports
+  // at load either. Add to the list as S3 modules move their built-ins behind first use.
+  const NOT_AT_IMPORT = ['worker_threads', 'os']
+  const create = `createStorage({ backend: 'filesystem', location: 'media' })`
+
+  it('import + createStorage() (ESM) loads no worker threads', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `import { createStorage } from ${JSON.stringify(join(dist, 'index.js'))}; ${create}; process.stdout.write(JSON.stringify(${LOADED(NOT_AT_IMPORT)}))`,
+    ])
+    expect(JSON.parse(out)).toEqual([])
+  })
+
+  it('require + createStorage() (CommonJS) loads no worker threads', () => {
+    const out = node([
+      '-e',
+      `const { createStorage } = require(${JSON.stringify(join(dist, 'index.cjs'))}); ${create}; process.stdout.write(JSON.stringify(${LOADED(NOT_AT_IMPORT)}))`,
+    ])
+    expect(JSON.parse(out)).toEqual([])
+  })
+})
