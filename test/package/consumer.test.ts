@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { asCommonJs, cleanEnv, entryPoints, inMain, pack, pkg, root, run, useSnippet } from './pack.js'
 
-const INSTALL_LINE = 'npm i @aws-sdk/client-s3 @aws-sdk/lib-storage @aws-sdk/s3-presigned-post'
+const INSTALL_LINE = 'npm i @aws-sdk/client-s3 @aws-sdk/s3-presigned-post'
 const LIMIT_KB = 3 * 1024
 
 /** What the README snippet prints in an empty directory. */

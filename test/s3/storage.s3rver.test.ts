@@ -242,7 +242,7 @@ describe('requests as recorded by a proxy', () => {
     } finally {
       client.destroy()
     }
-    // The first abort (lib-storage's own) succeeded, where s3rver alone answers 405; any later
+    // The first abort (the uploader's own) succeeded, where s3rver alone answers 405; any later
     // abort of the same upload (the backend makes sure of it) finds it gone: 404, ignored.
     const deletes = proxy.requests.filter((r) => r.method === 'DELETE').map((r) => [r.query.uploadId, r.status])
     expect(deletes).toEqual([[uploadId, 204], ...deletes.slice(1).map(() => [uploadId, 404])])
@@ -254,9 +254,8 @@ describe('memory', () => {
     const s = storage() // default transferConfig: 8 MiB parts, 4 at a time
     const source = generated(64 * MIB)
     // Load the SDK modules first: the figure is the upload's memory, not the cost of importing
-    // @aws-sdk/client-s3 and lib-storage (which a long-running app pays once).
+    // @aws-sdk/client-s3 (which a long-running app pays once).
     await s.exists('warm-up')
-    await import('@aws-sdk/lib-storage')
     ;(globalThis as { gc?: () => void }).gc?.()
     const baseline = process.memoryUsage().rss
     let peak = baseline

@@ -1,5 +1,5 @@
 /** Reading S3 objects: ranges, gunzip of gzip-encoded objects, and byte slices of a stream. */
-import { PassThrough, Readable, Transform, pipeline } from 'node:stream'
+import { Readable, Transform, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { OpenOptions } from '../../core/types.js'
 import { s3ErrorCode, s3Status } from './errors.js'
@@ -93,15 +93,41 @@ export async function readObject(get: (range?: string) => Promise<GetAnswer>, op
 
 /**
  * `source` with its errors mapped by `wrap` (to a `StorageError`, cause kept): a body that fails
- * midway (the connection reset, a read timeout) then fails like any storage call. Destroying the
- * returned stream destroys `source`, which frees its connection.
+ * midway (the connection reset, a read timeout) then fails like any storage call, and one that
+ * closes before its end without an error fails too. Destroying the returned stream destroys
+ * `source`, which frees its connection. Chunks are relayed as they come (no pipe, no copy), the
+ * source paused while the reader is.
  */
 export function mapStreamErrors(source: Readable, wrap: (error: unknown) => unknown): Readable {
-  const out = new PassThrough()
-  source.on('error', (error) => out.destroy(wrap(error) as Error))
-  out.on('close', () => {
-    if (!source.destroyed && !source.readableEnded) source.destroy()
-  })
-  source.pipe(out)
-  return out
+  return new Relay(source, wrap)
+}
+
+/** The stream of {@link mapStreamErrors}. */
+class Relay extends Readable {
+  readonly #source: Readable
+
+  constructor(source: Readable, wrap: (error: unknown) => unknown) {
+    super()
+    this.#source = source
+    source.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) source.pause()
+    })
+    source.once('end', () => this.push(null))
+    source.on('error', (error) => this.destroy(wrap(error) as Error))
+    source.once('close', () => {
+      if (!source.readableEnded && !source.errored && !this.destroyed) {
+        this.destroy(wrap(new Error('The S3 answer closed before all its bytes were received.')) as Error)
+      }
+    })
+    source.pause()
+  }
+
+  override _read(): void {
+    this.#source.resume()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#source.destroyed && !this.#source.readableEnded) this.#source.destroy()
+    callback(error)
+  }
 }

@@ -1,10 +1,14 @@
 /**
  * `S3Storage._save`: how bytes reach a key without ever replacing someone else's file when
  * `fileOverwrite` is off.
- * - Small bodies (up to `multipartThreshold`, read into memory) go in one PutObject with
- *   `If-None-Match: *`; on 412 the same bytes are resent under the next free name (at most
- *   `MAX_NAME_RETRIES` times, then `FileExistsError`: a server that always answers 412).
- * - Large or unknown-length bodies stream into a multipart upload. Without overwrite (and with
+ * - Small bodies (up to `multipartThreshold`) go in one PutObject with `If-None-Match: *`; on 412
+ *   the same bytes are resent under the next free name (at most `MAX_NAME_RETRIES` times, then
+ *   `FileExistsError`: a server that always answers 412). Content in memory (a Buffer, string or
+ *   Blob) is sent as it is; a file (an untouched `fs.ReadStream`) streams from disk, opened again
+ *   for a resend; a stream of unknown length is read into memory up to the threshold, so that it
+ *   can be resent.
+ * - Large bodies go into a multipart upload (multipart.ts): a file by ranged reads, content in
+ *   memory by slices, a stream part by part. Without overwrite (and with
  *   `conditionalWrites`) they go to a temporary key first, then a server-side copy with
  *   `If-None-Match: *` puts them under a free name (retried on 412), and the temporary key is
  *   deleted: a name taken during a long upload costs a retry, not the upload.
@@ -17,9 +21,12 @@ import type { WriteRequest } from '../../core/storage.js'
 import { FileExistsError } from '../../core/errors.js'
 import { temporaryName } from '../../core/names.js'
 import { isPreconditionFailed } from './errors.js'
-import { copyParameters, gzipBody, readHead, type WritePlan } from './write.js'
+import { bytesOf, copyParameters, gzipBody, type WritePlan } from './write.js'
 import { debuglog } from 'node:util'
-import { copyObject, multipartUpload, putObject, withToken, writeToken, writtenBy, type TransferContext } from './transfer.js'
+import type { Readable } from 'node:stream'
+import { copyObject, putFile, putObject, withToken, writeToken, writtenBy, type TransferContext } from './transfer.js'
+import { multipartUpload, type StreamParts, streamParts } from './multipart.js'
+import { type FileSource, openFileSource } from './upload-body.js'
 
 const debug = debuglog('node-storages:s3')
 
@@ -109,6 +116,35 @@ async function dropTemporary(host: SaveHost, key: string): Promise<void> {
   }
 }
 
+/** The content of a save: sent by one PutObject (`put`, repeatable), or a multipart upload (`large`). */
+type Payload =
+  | { put: (ctx: TransferContext, key: string, params: Record<string, unknown>, extra: Record<string, unknown>) => Promise<void> }
+  | { large: Readable | StreamParts | FileSource | Buffer }
+
+/** One PutObject of bytes in memory. */
+function bytesPayload(data: Buffer): Payload {
+  return { put: (ctx, key, params, extra) => putObject(ctx, key, params, data, extra) }
+}
+
+/**
+ * How the content of `req` is sent (see the module comment). A stream of unknown length is read
+ * up to the threshold to tell; the chunks read then go first into its parts.
+ */
+async function payloadOf(
+  req: WriteRequest,
+  plan: WritePlan,
+  file: FileSource | undefined,
+  ctx: TransferContext,
+  threshold: number,
+): Promise<Payload> {
+  if (file) return file.size <= threshold ? { put: (ctx, key, params, extra) => putFile(ctx, key, params, file, extra) } : { large: file }
+  const bytes = plan.gzip ? undefined : await bytesOf(req, threshold)
+  if (bytes) return bytes.length <= threshold ? bytesPayload(bytes) : { large: bytes }
+  const parts = streamParts(plan.gzip ? gzipBody(req.body) : req.body, ctx.transfer.partSize)
+  const whole = await parts.head(threshold)
+  return whole ? bytesPayload(whole) : { large: parts }
+}
+
 /**
  * Writes `req.body` under `name` (or the next free name) and returns the name stored. Writes that
  * may be retried into a 412 of their own (conditional ones) or lose the answer to their last
@@ -116,8 +152,27 @@ async function dropTemporary(host: SaveHost, key: string): Promise<void> {
  * found under the name with this save's token was stored by this save.
  */
 export async function saveObject(host: SaveHost, ctx: TransferContext, name: string, req: WriteRequest, plan: WritePlan): Promise<string> {
-  const body = plan.gzip ? gzipBody(req.body) : req.body
-  const head = await readHead(body, host.multipartThreshold)
+  const file = plan.gzip ? undefined : await openFileSource(req)
+  try {
+    return await saveContent(host, ctx, name, req, plan.params, await payloadOf(req, plan, file, ctx, host.multipartThreshold))
+  } catch (error) {
+    // A failed read of the file is the content's own failure: tell save(), which listens on its stream.
+    if (file?.failure !== undefined && error === file.failure && req.body.listenerCount('error') > 0) req.body.emit('error', error)
+    throw error
+  } finally {
+    await file?.handle.close().catch(() => undefined)
+  }
+}
+
+/** The name loop of `saveObject` around one PutObject or a multipart upload (and a copy). */
+async function saveContent(
+  host: SaveHost,
+  ctx: TransferContext,
+  name: string,
+  req: WriteRequest,
+  writeParams: Record<string, unknown>,
+  payload: Payload,
+): Promise<string> {
   const conditional = !req.overwrite && host.conditionalWrites
   const token = writeToken()
   /** The commit requests run to the end once started: an abort then would leave an object behind. */
@@ -138,12 +193,11 @@ export async function saveObject(host: SaveHost, ctx: TransferContext, name: str
     claimed = host.claimId(name)
   }
   try {
-    if (head.complete) {
-      const data = Buffer.concat(head.chunks)
-      const params = conditional ? withToken(plan.params, token) : plan.params
+    if ('put' in payload) {
+      const params = conditional ? withToken(writeParams, token) : writeParams
       for (;;) {
         try {
-          await putObject(ctx, host.key(name), params, data, conditional ? { IfNoneMatch: '*' } : {})
+          await payload.put(ctx, host.key(name), params, conditional ? { IfNoneMatch: '*' } : {})
           return name
         } catch (error) {
           if (!conditional || !isPreconditionFailed(error)) throw error
@@ -153,23 +207,23 @@ export async function saveObject(host: SaveHost, ctx: TransferContext, name: str
         }
       }
     }
-    const params = withToken(plan.params, token)
+    const params = withToken(writeParams, token)
     if (!conditional) {
-      await multipartUpload(ctx, host.key(name), params, head.stream(), token)
+      await multipartUpload(ctx, host.key(name), params, payload.large, token)
       return name
     }
     const temp = host.prefix + temporaryName(12) // the form listings hide and save() refuses
     IN_FLIGHT.add(temp)
     try {
-      await multipartUpload(ctx, temp, params, head.stream(), token)
+      await multipartUpload(ctx, temp, params, payload.large, token)
       for (;;) {
         try {
-          await copyObject(commitCtx, temp, host.key(name), copyParameters(plan.params), { IfNoneMatch: '*' })
+          await copyObject(commitCtx, temp, host.key(name), copyParameters(writeParams), { IfNoneMatch: '*' })
           return name
         } catch (error) {
           if (!isPreconditionFailed(error)) throw error
           // The copy carries the temporary object's metadata, token included.
-          if (await writtenBy(commitCtx, host.key(name), token, plan.params)) return name
+          if (await writtenBy(commitCtx, host.key(name), token, writeParams)) return name
           await next()
         }
       }

@@ -7,7 +7,7 @@
 import { ImproperlyConfigured } from '../../core/errors.js'
 
 /** The packages `S3Storage` imports at run time (all optional peers of node-storages). */
-export const S3_SDK_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-presigned-post'] as const
+export const S3_SDK_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post'] as const
 
 /** The command that installs every package S3 needs. */
 export const S3_SDK_INSTALL = `npm i ${S3_SDK_PACKAGES.join(' ')}`
@@ -42,13 +42,10 @@ async function importSdk<T>(pkg: S3SdkPackage, load: () => Promise<T>): Promise<
 
 /** `@aws-sdk/client-s3`. */
 export type ClientS3Module = typeof import('@aws-sdk/client-s3')
-/** `@aws-sdk/lib-storage`. */
-export type LibStorageModule = typeof import('@aws-sdk/lib-storage')
 /** `@aws-sdk/s3-presigned-post`. */
 export type PresignedPostModule = typeof import('@aws-sdk/s3-presigned-post')
 
 let clientS3: Promise<ClientS3Module> | undefined
-let libStorage: Promise<LibStorageModule> | undefined
 let presignedPost: Promise<PresignedPostModule> | undefined
 
 /** Forgets a failed import, so a package installed later is found without a restart. */
@@ -62,14 +59,6 @@ export function loadClientS3(): Promise<ClientS3Module> {
   return (clientS3 ??= once(
     importSdk('@aws-sdk/client-s3', () => import('@aws-sdk/client-s3')),
     () => (clientS3 = undefined),
-  ))
-}
-
-/** Imports `@aws-sdk/lib-storage` (multipart uploads; once per process). */
-export function loadLibStorage(): Promise<LibStorageModule> {
-  return (libStorage ??= once(
-    importSdk('@aws-sdk/lib-storage', () => import('@aws-sdk/lib-storage')),
-    () => (libStorage = undefined),
   ))
 }
 

@@ -34,6 +34,9 @@ import { listdir, listFiles, type ListScope } from './list.js'
 import { copyParameters, downloadParameters, writePlan, type WriteSettings } from './write.js'
 import { copyObject, type TransferContext } from './transfer.js'
 import { emptyStream, isEmptyRange, mapStreamErrors, readObject } from './read.js'
+import { DirectGet } from './get.js'
+import { DirectLink } from './direct.js'
+import { DirectPut } from './put.js'
 import { S3Urls } from './url-builder.js'
 import { diagnoseS3 } from './diagnose/index.js'
 import { explainHeadError } from './head-cause.js'
@@ -67,6 +70,9 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   readonly #urls: S3Urls
   readonly #prefix: string
   readonly #saveHost: SaveHost
+  #direct?: DirectGet
+  #directPut?: DirectPut
+  #link?: DirectLink
 
   /**
    * Creates the storage from `options` only: the environment is read by `S3Storage.fromEnv()` and
@@ -126,6 +132,13 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   /** Closes the sockets of the client this storage built. */
   destroy(): void {
     this.#clients.destroy()
+    this.#direct?.destroy()
+    this.#link?.destroy()
+  }
+
+  /** The locator, presigner and keep-alive agent the direct GET and PUT share (direct.ts). */
+  private get link(): DirectLink {
+    return (this.#link ??= new DirectLink(this.#options, this.#clients, this.download))
   }
 
   /** The object key of a resolved name. */
@@ -202,7 +215,7 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   // ------------------------------------------------------------ writes
 
   protected async _save(name: string, req: WriteRequest): Promise<string> {
-    const ctx = await this.context(req.signal)
+    const ctx = { ...(await this.context(req.signal)), direct: (this.#directPut ??= new DirectPut(this.link)) }
     return saveObject(this.#saveHost, ctx, name, req, writePlan(this.key(name), req, this.writeSettings))
   }
 
@@ -277,18 +290,28 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
 
   // ------------------------------------------------------------ reads
 
+  /**
+   * GetObject through the direct GET of get.ts (a query-signed GET on a keep-alive agent), which
+   * falls back to the SDK's GetObject for anything but a 2xx (get.ts says when it is not used).
+   * A body failing midway errors with a StorageError, as a failed call would; after the caller's
+   * abort, with the signal's reason.
+   */
   protected async _open(name: string, options: OpenOptions): Promise<Readable> {
-    const { sdk, client } = await this.#clients.get()
+    const { signal } = options
     if (isEmptyRange(options)) {
-      await this.head(name, options.signal)
+      await this.head(name, signal)
       return emptyStream()
     }
-    const get = async (range?: string) => {
-      const input = { ...this.download, Bucket: this.bucketName, Key: this.key(name), ...(range ? { Range: range } : {}) }
-      return client.send(new sdk.GetObjectCommand(input as never), { abortSignal: options.signal })
+    const key = this.key(name)
+    const viaSdk = async (range?: string) => {
+      const { sdk, client } = await this.#clients.get()
+      const input = { ...this.download, Bucket: this.bucketName, Key: key, ...(range ? { Range: range } : {}) }
+      return client.send(new sdk.GetObjectCommand(input as never), { abortSignal: signal })
     }
-    // A body failing midway (a reset, a timeout) errors with a StorageError, as a failed call would.
-    return mapStreamErrors(await readObject(get, options, this.#options.gzip), (error) => this.wrapError(error, 'open', name))
+    const direct = (this.#direct ??= new DirectGet(this.#options, this.#clients, this.download, this.link))
+    const get = (range?: string) => direct.get({ key, range, signal }, () => viaSdk(range))
+    const body = await readObject(get, options, this.#options.gzip)
+    return mapStreamErrors(body, (error) => (signal?.aborted ? signal.reason : this.wrapError(error, 'open', name)))
   }
 
   protected async _stat(name: string, options: IoOptions = {}): Promise<FileStat> {

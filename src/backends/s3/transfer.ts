@@ -1,17 +1,17 @@
 /**
- * Moving bytes into S3: one PutObject for small bodies, a multipart upload (`@aws-sdk/lib-storage`,
- * loaded on first use) for large or unknown-length ones, and server-side copies (CopyObject, or
- * UploadPartCopy above 5 GiB). A failed or aborted multipart upload is aborted on the server.
+ * Moving bytes into S3: one PutObject for small bodies (a Buffer, or a file streamed from disk),
+ * and server-side copies (CopyObject, or UploadPartCopy above 5 GiB). Multipart uploads of large
+ * or unknown-length bodies are in multipart.ts; how bodies are checked, in upload-body.ts.
  */
 import { randomBytes } from 'node:crypto'
-import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { S3Sdk } from './client.js'
 import type { TransferConfig } from './options.js'
 import { encodeKey } from './endpoint.js'
 import { SSE_C_PARAMETERS } from './write.js'
-import { loadLibStorage } from './sdk.js'
-import { isAbortError } from '../../core/wrap-error.js'
+import type { DirectPut } from './put.js'
+import { digestFile, type FileSource, fileStream, integrityOf, isTransient, payloadSigning, readRange } from './upload-body.js'
 
 /** What every transfer needs. */
 export interface TransferContext {
@@ -22,12 +22,17 @@ export interface TransferContext {
   signal?: AbortSignal
   /** Largest object CopyObject copies in one request (5 GiB; lowered by tests). */
   copyLimit?: number
+  /** The storage's direct PUT (put.ts), tried first by `putObject`; none: the SDK's PutObject only. */
+  direct?: DirectPut
 }
 
 /** S3's limit for CopyObject and for a single PutObject. */
 export const MAX_SINGLE_COPY = 5 * 1024 * 1024 * 1024
 
-/** Uploads a small body with one PutObject (`extra`: e.g. `IfNoneMatch: '*'`). */
+/**
+ * Uploads a small body with one PutObject (`extra`: e.g. `IfNoneMatch: '*'`): by the direct PUT of
+ * `ctx.direct` (put.ts) when it can, else (and on any answer but a 2xx) by the SDK's PutObject.
+ */
 export async function putObject(
   ctx: TransferContext,
   key: string,
@@ -36,76 +41,67 @@ export async function putObject(
   extra: Record<string, unknown> = {},
 ): Promise<void> {
   const input = { ...params, ...extra, Bucket: ctx.bucket, Key: key, Body: data, ContentLength: data.length }
-  await ctx.client.send(new ctx.sdk.PutObjectCommand(input as never), { abortSignal: ctx.signal })
+  const viaSdk = async () => {
+    await ctx.client.send(payloadSigning(new ctx.sdk.PutObjectCommand(input as never)), { abortSignal: ctx.signal })
+  }
+  if (!ctx.direct) return viaSdk()
+  return ctx.direct.put({ key, input: { ...params, ...extra }, data, signal: ctx.signal }, viaSdk)
+}
+
+/** How many times the client sends a request (its `maxAttempts`, default 3). */
+async function maxAttempts(client: S3Client): Promise<number> {
+  const setting = (client.config as { maxAttempts?: number | (() => Promise<number>) }).maxAttempts
+  const value = typeof setting === 'function' ? await setting() : setting
+  return typeof value === 'number' && value >= 1 ? value : 3
+}
+
+/**
+ * Uploads a file (up to `multipartThreshold`) with one PutObject whose body streams from disk,
+ * `ContentLength` set: nothing is buffered. Its checksum (or, over http without checksums, its
+ * SHA-256) is computed by a first read of the file, as the header must precede the body. The SDK
+ * does not resend a stream body, so transient failures are retried here (up to the client's
+ * `maxAttempts`), each attempt reading the file again; so is a resend under another name.
+ */
+export async function putFile(
+  ctx: TransferContext,
+  key: string,
+  params: Record<string, unknown>,
+  file: FileSource,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const integrity = await integrityOf(ctx.client, params)
+  if (integrity.algorithm !== undefined || file.size === 0) {
+    // A checksum only the SDK computes (or no bytes at all): one Buffer, which it resends itself.
+    const data = Buffer.allocUnsafe(file.size)
+    await readRange(file, data, 0, file.size)
+    return putObject(ctx, key, params, data, extra)
+  }
+  const checksum = integrity.crc32 ? { ChecksumCRC32: await digestFile(file, 'crc32') } : {}
+  const attempts = await maxAttempts(ctx.client)
+  for (let attempt = 1; ; attempt++) {
+    const body = fileStream(file)
+    try {
+      const input = { ...params, ...extra, ...checksum, Bucket: ctx.bucket, Key: key, Body: body, ContentLength: file.size }
+      const command = payloadSigning(new ctx.sdk.PutObjectCommand(input as never), () => digestFile(file, 'sha256'))
+      await ctx.client.send(command, { abortSignal: ctx.signal })
+      return
+    } catch (error) {
+      if (file.failure !== undefined) throw file.failure
+      if (attempt >= attempts || !isTransient(error) || ctx.signal?.aborted) throw error
+      await sleep(Math.random() * 100 * 2 ** attempt, undefined, { signal: ctx.signal })
+    } finally {
+      body.destroy()
+    }
+  }
 }
 
 /** Aborts a multipart upload, ignoring a 404 (already aborted or completed). */
-async function abortUpload(ctx: TransferContext, key: string, uploadId: string): Promise<void> {
+export async function abortUpload(ctx: TransferContext, key: string, uploadId: string): Promise<void> {
   try {
     await ctx.client.send(new ctx.sdk.AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId }))
   } catch {
     // Already gone (NoSuchUpload) or unreachable: nothing more we can do; a lifecycle rule
     // (AbortIncompleteMultipartUpload) cleans up what is left.
-  }
-}
-
-/**
- * The client lib-storage is given: the parts it sends carry the save's signal (lib-storage passes
- * none, so an aborted save would wait for its parts). CreateMultipartUpload (its upload id is
- * needed to abort the upload), CompleteMultipartUpload (the commit: once sent, it runs to the end)
- * and AbortMultipartUpload (the cleanup) are sent without it.
- */
-function signalledClient(ctx: TransferContext): S3Client {
-  const { client, signal, sdk } = ctx
-  if (!signal) return client
-  const unsignalled = [sdk.CreateMultipartUploadCommand, sdk.CompleteMultipartUploadCommand, sdk.AbortMultipartUploadCommand]
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop !== 'send') return Reflect.get(target, prop)
-      return (command: Parameters<S3Client['send']>[0], options?: { abortSignal?: AbortSignal }) =>
-        target.send(command, unsignalled.some((c) => command instanceof c) ? options : { ...options, abortSignal: signal })
-    },
-  })
-}
-
-/**
- * Streams `body` into `key` through a multipart upload with `partSize` parts, `queueSize` at a
- * time (memory: about `partSize × (queueSize + 1)`). When the body errors (an aborted save) or
- * a request fails, the upload is aborted on the server before this rejects. `token` (the
- * object's `WRITE_TOKEN` metadata, in `params`) tells a failure whose object was nonetheless
- * stored whole (the answer to CompleteMultipartUpload lost, its retry answered NoSuchUpload):
- * that is a success.
- */
-export async function multipartUpload(
-  ctx: TransferContext,
-  key: string,
-  params: Record<string, unknown>,
-  body: Readable,
-  token?: string,
-): Promise<void> {
-  const { Upload } = await loadLibStorage()
-  const upload = new Upload({
-    client: signalledClient(ctx),
-    params: { ...params, Bucket: ctx.bucket, Key: key, Body: body } as never,
-    partSize: ctx.transfer.partSize,
-    queueSize: ctx.transfer.queueSize,
-    leavePartsOnError: false,
-  })
-  let bodyError: unknown
-  body.once('error', (error) => (bodyError = error))
-  try {
-    await upload.done()
-  } catch (error) {
-    if (!body.destroyed) body.destroy()
-    // lib-storage aborts the upload itself on failures it sees; make sure of it (a failed abort
-    // must not hide why the upload failed).
-    if (upload.uploadId) await abortUpload(ctx, key, upload.uploadId)
-    if (ctx.signal?.aborted) throw ctx.signal.reason
-    // The content's own failure wins; an AbortError of the body is lib-storage letting go of it
-    // after a failed part (Node destroys an iterated stream so), not why the upload failed.
-    if (bodyError !== undefined && !isAbortError(bodyError)) throw bodyError
-    if (token !== undefined && (await writtenBy(ctx, key, token, params))) return
-    throw error
   }
 }
 
@@ -188,7 +184,7 @@ function sourceReadParameters(params: Record<string, unknown>, prefix = 'CopySou
 }
 
 /** What the requests of an upload repeat: its SSE-C key, payer, owner; with `source`, the source's SSE-C key too (UploadPartCopy). */
-function uploadRequestParameters(params: Record<string, unknown>, source: boolean): Record<string, unknown> {
+export function uploadRequestParameters(params: Record<string, unknown>, source: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const name of [...REQUEST_PARAMETERS, ...SSE_C_PARAMETERS]) {
     if (params[name] !== undefined) out[name] = params[name]

@@ -4,10 +4,11 @@
  * streaming gzip (level 9, mtime 0, so the same input always gives the same bytes).
  */
 import { createGzip } from 'node:zlib'
-import { Readable, pipeline } from 'node:stream'
+import { type Readable, Transform, pipeline } from 'node:stream'
 import { guessType } from '../../core/mime.js'
 import { contentTypeOf } from '../../core/content.js'
 import type { Content } from '../../core/types.js'
+import type { WriteRequest } from '../../core/storage.js'
 
 /** The storage-wide settings that shape writes. */
 export interface WriteSettings {
@@ -121,58 +122,23 @@ export function gzipBody(body: Readable): Readable {
   return pipeline(body, createGzip({ level: 9 }), () => undefined)
 }
 
-/** The first bytes of a body, read up to a limit, and the rest still to come. */
-export interface BodyHead {
-  /** The chunks read so far (at most `limit` bytes plus one chunk). */
-  chunks: Buffer[]
-  /** Their total length. */
-  length: number
-  /** True when the body ended within the limit: `chunks` are the whole content. */
-  complete: boolean
-  /** The whole body again as one stream: the chunks read, then the rest of `body`. */
-  stream(): Readable
+/**
+ * The content of `req` as one Buffer, without reading its stream, when the bytes are in memory
+ * already (a Buffer or Uint8Array: no copy; a string; a Blob of at most `limit` bytes) and
+ * `save()` did not wrap the stream (to report progress or to abort). Else undefined.
+ */
+export async function bytesOf(req: WriteRequest, limit: number): Promise<Buffer | undefined> {
+  if (req.body instanceof Transform) return undefined
+  const c = req.content
+  let bytes: Buffer | undefined
+  if (typeof c === 'string') bytes = Buffer.from(c, 'utf8')
+  else if (c instanceof Uint8Array) bytes = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength)
+  else if (typeof Blob !== 'undefined' && c instanceof Blob && c.size <= limit) bytes = Buffer.from(await c.arrayBuffer())
+  if (bytes) req.body.destroy() // its bytes are sent as they are
+  return bytes
 }
 
-/**
- * Reads `body` until it ends or more than `limit` bytes were read, so small bodies of unknown
- * length can go in one PutObject (and be resent) while large ones stream on into a multipart
- * upload without being held whole.
- */
-export async function readHead(body: Readable, limit: number): Promise<BodyHead> {
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
-  const chunks: Buffer[] = []
-  let length = 0
-  let complete = false
-  while (length <= limit) {
-    const next = await iterator.next()
-    if (next.done) {
-      complete = true
-      break
-    }
-    const chunk =
-      typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
-    chunks.push(chunk)
-    length += chunk.length
-  }
-  return {
-    chunks,
-    length,
-    complete,
-    stream() {
-      async function* all(): AsyncGenerator<Buffer> {
-        try {
-          while (chunks.length) yield chunks.shift()!
-          if (complete) return
-          for (;;) {
-            const next = await iterator.next()
-            if (next.done) return
-            yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
-          }
-        } finally {
-          if (!complete) await iterator.return?.()
-        }
-      }
-      return Readable.from(all(), { objectMode: false })
-    },
-  }
+/** The chunks as one Buffer (the chunk itself when there is one: no copy). */
+export function joinChunks(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }
