@@ -1,8 +1,9 @@
 /**
  * collectStatic against `aws s3 sync` on s3rver: 2,000 small files, a first run into an empty
- * prefix and a no-change re-run, wall time of each, in one process run.
+ * prefix and a no-change re-run, wall time of each, rounds interleaved (who goes first
+ * alternates). Registered as `static-sync` for `npm run bench`; also runs alone:
  *
- *   npx tsx bench/static.ts            (BENCH_FILES=N to change the count)
+ *   npx tsx bench/static.ts            (BENCH_FILES=N to change the count, BENCH_ROUNDS=N)
  *
  * The baseline runs when an AWS CLI is found: $AWS_CLI, else Debian's /usr/bin/aws (package
  * awscli), else `aws` on PATH; otherwise the bench says why it skipped it. The AWS CLI's times
@@ -15,20 +16,21 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 
 import { S3Storage } from '../src/backends/s3/index.js'
 import { collectStatic } from '../src/static/index.js'
 import { S3RVER_CREDENTIALS, startS3rver } from '../test/support/s3rver.js'
+import { type BenchContext, register, type Row, stats } from './lib.js'
 
-const FILES = Number(process.env.BENCH_FILES ?? 2000)
 const BUCKET = 'bench-static'
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
 
-/** A static tree: FILES files of 200 B to 4 kB in 40 directories, CSS, JS, SVG and binary. */
-async function makeTree(): Promise<string> {
+/** A static tree: `files` files of 200 B to 4 kB in 40 directories, CSS, JS, SVG and binary. */
+async function makeTree(files: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ns-bench-static-'))
   const exts = ['css', 'js', 'svg', 'png', 'woff2']
-  for (let i = 0; i < FILES; i++) {
+  for (let i = 0; i < files; i++) {
     const sub = join(dir, `app${i % 40}`, exts[i % exts.length]!)
     await mkdir(sub, { recursive: true })
     await writeFile(join(sub, `file-${i}.${exts[i % exts.length]}`), randomBytes(100 + ((i * 37) % 1950)).toString('hex'))
@@ -98,82 +100,152 @@ function timed(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ m
   })
 }
 
-async function main(): Promise<void> {
-  const server = await startS3rver({ buckets: [BUCKET], cors: false })
-  const tree = await makeTree()
-  try {
-    console.log(`${FILES} files, s3rver at ${server.endpoint}, Node ${process.version}`)
-    const storage = new S3Storage({
-      bucketName: BUCKET,
-      endpointUrl: server.endpoint,
-      accessKey: S3RVER_CREDENTIALS.accessKeyId,
-      secretKey: S3RVER_CREDENTIALS.secretAccessKey,
-      location: 'ours',
-      conditionalWrites: false,
-      querystringAuth: false,
-    })
-    const pid = serverPid(server.dir)
-    /** ` (CPU: ours X s, s3rver Y s)` for a run that started at `cpu` / `serverCpu`. */
-    const cpuNote = (cpu: NodeJS.CpuUsage | undefined, serverCpu: number | undefined) => {
-      const mine = cpu ? process.cpuUsage(cpu) : undefined
-      const theirs = serverCpu === undefined ? undefined : cpuSeconds(pid)! - serverCpu
-      const parts = [
-        mine ? `this process ${((mine.user + mine.system) / 1e6).toFixed(1)} s` : '',
-        theirs !== undefined ? `s3rver ${theirs.toFixed(1)} s` : '',
-      ]
-      return ` (CPU: ${parts.filter(Boolean).join(', ')})`
-    }
-    const ours: number[] = []
-    for (const run of ['first run', 're-run']) {
-      const start = performance.now()
-      const cpu = process.cpuUsage()
-      const serverCpu = cpuSeconds(pid)
-      const result = await collectStatic(tree, storage, { concurrency: CONCURRENCY })
-      ours.push(performance.now() - start)
-      console.log(
-        `collectStatic ${run}: ${ours.at(-1)!.toFixed(0)} ms, ${result.uploaded} uploaded, ${result.unchanged} unchanged` +
-          cpuNote(cpu, serverCpu),
-      )
-      if (result.failed.length) throw new Error(`collectStatic failed: ${String(result.failed[0]!.error)}`)
-    }
-    storage.destroy()
+/** The environment the AWS CLI runs with: s3rver's credentials, no user configuration. */
+function awsEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', // else newer CLIs send aws-chunked bodies s3rver stores as is
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  }
+}
 
-    const aws = findAws()
-    if ('skip' in aws) {
-      console.log(`aws s3 sync: skipped, ${aws.skip}`)
-      return
+/** Wall times (ms) and CPU notes of every round: `first`/`rerun` per contender. */
+interface Measured {
+  ours: { first: number[]; rerun: number[] }
+  aws?: { first: number[]; rerun: number[] }
+  skipped?: string
+  notes: string[]
+}
+
+/**
+ * `rounds` rounds on one s3rver; each round syncs the tree into fresh prefixes (`ours-<round>/`,
+ * `aws-<round>/`): a first run, then a no-change re-run.
+ */
+async function measure(files: number, rounds: number, log: (line: string) => void): Promise<Measured> {
+  const server = await startS3rver({ buckets: [BUCKET], cors: false })
+  const tree = await makeTree(files)
+  const aws = findAws()
+  const out: Measured = { ours: { first: [], rerun: [] }, notes: [] }
+  if ('skip' in aws) out.skipped = aws.skip
+  else out.aws = { first: [], rerun: [] }
+  const pid = serverPid(server.dir)
+  try {
+    log(`${files} files, s3rver at ${server.endpoint}, Node ${process.version}`)
+    if (!('skip' in aws)) {
+      const version = await timed(aws.bin, ['--version'], awsEnv())
+      const line = `${aws.bin}: ${version.out.trim()} (start-up: ${version.ms.toFixed(0)} ms)`
+      out.notes.push(line)
+      log(line)
     }
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', // else newer CLIs send aws-chunked bodies s3rver stores as is
-      AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    }
-    const version = await timed(aws.bin, ['--version'], env)
-    console.log(`${aws.bin}: ${version.out.trim()} (start-up: ${version.ms.toFixed(0)} ms)`)
-    const theirs: number[] = []
-    for (const run of ['first run', 're-run']) {
-      const args = ['--endpoint-url', server.endpoint, 's3', 'sync', tree, `s3://${BUCKET}/aws/`, '--only-show-errors', '--no-progress']
-      const serverCpu = cpuSeconds(pid)
-      const { ms } = await timed(aws.bin, args, env)
-      theirs.push(ms)
-      console.log(`aws s3 sync ${run}: ${ms.toFixed(0)} ms` + cpuNote(undefined, serverCpu))
-    }
-    console.log('\n| run | collectStatic | aws s3 sync | ratio |\n|---|---|---|---|')
-    for (const [i, run] of ['first run', 'no-change re-run'].entries()) {
-      console.log(`| ${run} | ${ours[i]!.toFixed(0)} ms | ${theirs[i]!.toFixed(0)} ms | ${(theirs[i]! / ours[i]!).toFixed(1)}x |`)
+    for (let round = 0; round < rounds; round++) {
+      const storage = new S3Storage({
+        bucketName: BUCKET,
+        endpointUrl: server.endpoint,
+        accessKey: S3RVER_CREDENTIALS.accessKeyId,
+        secretKey: S3RVER_CREDENTIALS.secretAccessKey,
+        location: `ours-${round}`,
+        conditionalWrites: false,
+        querystringAuth: false,
+      })
+      const runOurs = async () => {
+        for (const run of ['first', 'rerun'] as const) {
+          const start = performance.now()
+          const cpu = process.cpuUsage()
+          const serverCpu = cpuSeconds(pid)
+          const result = await collectStatic(tree, storage, { concurrency: CONCURRENCY })
+          const ms = performance.now() - start
+          if (result.failed.length) throw new Error(`collectStatic failed: ${String(result.failed[0]!.error)}`)
+          const expected = run === 'first' ? files : 0
+          if (result.uploaded !== expected) throw new Error(`collectStatic ${run} uploaded ${result.uploaded}, expected ${expected}`)
+          out.ours[run].push(ms)
+          const used = process.cpuUsage(cpu)
+          const onServer = serverCpu === undefined ? '' : `, s3rver ${(cpuSeconds(pid)! - serverCpu).toFixed(1)} s`
+          log(
+            `round ${round + 1} collectStatic ${run}: ${ms.toFixed(0)} ms (CPU: ours ${((used.user + used.system) / 1e6).toFixed(1)} s${onServer})`,
+          )
+        }
+      }
+      const runAws = async () => {
+        if ('skip' in aws) return
+        for (const run of ['first', 'rerun'] as const) {
+          const args = [
+            '--endpoint-url',
+            server.endpoint,
+            's3',
+            'sync',
+            tree,
+            `s3://${BUCKET}/aws-${round}/`,
+            '--only-show-errors',
+            '--no-progress',
+          ]
+          const serverCpu = cpuSeconds(pid)
+          const { ms } = await timed(aws.bin, args, awsEnv())
+          out.aws![run].push(ms)
+          const onServer = serverCpu === undefined ? '' : ` (CPU: s3rver ${(cpuSeconds(pid)! - serverCpu).toFixed(1)} s)`
+          log(`round ${round + 1} aws s3 sync ${run}: ${ms.toFixed(0)} ms${onServer}`)
+        }
+      }
+      // Who goes first alternates, so that neither always meets a fresher (or busier) server.
+      if (round % 2 === 0) {
+        await runOurs()
+        await runAws()
+      } else {
+        await runAws()
+        await runOurs()
+      }
+      storage.destroy()
     }
   } finally {
     await rm(tree, { recursive: true, force: true })
     await server.stop()
   }
+  return out
 }
 
-main().catch((error) => {
-  console.error(error)
-  process.exitCode = 1
-})
+/** The `static-sync` rows: first run and no-change re-run, ours against `aws s3 sync`. */
+async function staticSync(ctx: BenchContext): Promise<Row[]> {
+  const files = ctx.quick ? 200 : Number(process.env.BENCH_FILES ?? 2000)
+  const rounds = ctx.quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3)
+  const m = await measure(files, rounds, ctx.log)
+  const awsLabel = 'aws s3 sync (AWS CLI)'
+  const row = (run: 'first' | 'rerun', work: string, goal: number): Row => ({
+    work,
+    unit: 'ms',
+    lowerIsBetter: true,
+    ours: { label: 'collectStatic', stats: stats(m.ours[run]) },
+    others: m.aws ? [{ label: awsLabel, stats: stats(m.aws[run]) }] : [],
+    goals: m.aws ? [{ against: awsLabel, ratio: goal }] : [],
+    note:
+      `${files} files of 200 B–4 kB in 40 directories to s3rver on loopback, concurrency ${CONCURRENCY}, ${rounds} rounds; ` +
+      (m.aws ? `${m.notes.join('; ')}: its Python start-up is inside its figure` : `aws s3 sync skipped: ${m.skipped}`),
+  })
+  return [
+    row('first', `collectStatic first run, ${files.toLocaleString('en-US')} small files, s3rver`, 2),
+    row('rerun', `collectStatic no-change re-run, ${files.toLocaleString('en-US')} small files, s3rver`, 5),
+  ]
+}
+
+register({ id: 'static-sync', title: 'collectStatic against aws s3 sync', run: staticSync })
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  staticSync({ quick: false, log: (line) => console.log(line) }).then(
+    (rows) => {
+      for (const r of rows) {
+        const other = r.others[0]
+        const ratio = other ? ` (${(other.stats.median / r.ours.stats.median).toFixed(1)}x)` : ''
+        console.log(
+          `${r.work}: ours ${r.ours.stats.median.toFixed(0)} ms${other ? `, ${other.label} ${other.stats.median.toFixed(0)} ms` : ''}${ratio}`,
+        )
+      }
+    },
+    (error) => {
+      console.error(error)
+      process.exitCode = 1
+    },
+  )
+}
