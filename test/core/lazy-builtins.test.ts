@@ -1,10 +1,11 @@
 /**
  * Cold start: importing node-storages and creating a filesystem (or memory) storage loads only
  * the Node built-ins that needs. Worker threads, zlib, https, crypto and the stream stack load
- * on first use (src/core/builtins.ts); bench/cold-start.ts measures what that saves.
+ * on first use (src/core/builtins.ts), in the S3 backend too, and the S3 diagnostics are a chunk
+ * of their own; bench/cold-start.ts measures what that saves.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -20,8 +21,8 @@ const LAZY = ['worker_threads', 'os', 'zlib', 'https', 'http', 'net', 'tls', 'cr
 const LOADED = (names: string[]) =>
   `process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).filter((m) => ${JSON.stringify(names)}.includes(m))`
 
-function node(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000 })
+function node(args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } })
 }
 
 describe('the filesystem and memory backends load built-ins lazily', () => {
@@ -102,25 +103,55 @@ export { InMemoryStorage } from './src/backends/memory/storage.ts'`,
 })
 
 describe('the built package', () => {
-  // The S3 backend is part of the entry; this checks the built-ins none of its modules imports
-  // at load either. Add to the list as S3 modules move their built-ins behind first use.
-  const NOT_AT_IMPORT = ['worker_threads', 'os']
+  // The S3 backend is part of the entry: none of its modules loads these at import either
+  // (timers/promises: its retries and the doctor's timeouts).
+  const NOT_AT_IMPORT = [...LAZY, 'timers/promises']
   const create = `createStorage({ backend: 'filesystem', location: 'media' })`
+  // The names come in the environment: a CommonJS `-e` script that spells a built-in's name
+  // (`'crypto'`) loads it (Node 20). Read before printing: a piped process.stdout is a stream (it
+  // loads net and the stream stack).
+  const names = { NS_BUILTINS: JSON.stringify(NOT_AT_IMPORT) }
+  const report = `const loaded = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).filter((m) => JSON.parse(process.env.NS_BUILTINS).includes(m)); process.stdout.write(JSON.stringify(loaded))`
 
-  it('import + createStorage() (ESM) loads no worker threads', () => {
-    const out = node([
-      '--input-type=module',
-      '-e',
-      `import { createStorage } from ${JSON.stringify(join(dist, 'index.js'))}; ${create}; process.stdout.write(JSON.stringify(${LOADED(NOT_AT_IMPORT)}))`,
-    ])
+  /**
+   * The files of dist/ that `entry` loads at import: itself and the chunks it imports or requires,
+   * transitively (an `import()` is not followed). ESM: `import … from './x'`, `export … from './x'`,
+   * `import './x'`; CommonJS: `require('./x')`.
+   */
+  function staticClosure(entry: string): string[] {
+    const pattern = entry.endsWith('.cjs')
+      ? /\brequire\(['"]\.\/([^'"]+)['"]\)/g
+      : /^(?:import|export)\b[^;'"]*?(?:\bfrom\s*)?['"]\.\/([^'"]+)['"]/gm
+    const seen = new Set<string>()
+    const queue = [entry]
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (seen.has(file)) continue
+      seen.add(file)
+      for (const m of readFileSync(join(dist, file), 'utf8').matchAll(pattern)) queue.push(m[1]!)
+    }
+    return [...seen]
+  }
+
+  it.each(['index.js', 'index.cjs'])('%s loads the S3 diagnostics only when diagnose() runs (a chunk of their own)', (entry) => {
+    const files = staticClosure(entry)
+    expect(files.length).toBeGreaterThan(2)
+    const withDiagnostics = files.filter((file) => /function\*\s*diagnoseS3\b/.test(readFileSync(join(dist, file), 'utf8')))
+    expect(withDiagnostics).toEqual([])
+    // The chunk is there, imported by S3Storage.diagnose().
+    const source = files.map((file) => readFileSync(join(dist, file), 'utf8')).join('\n')
+    expect(source).toMatch(/import\(['"]\.\/diagnose-[\w-]+\.c?js['"]\)/)
+  })
+
+  it('import + createStorage() (ESM) loads none of them', () => {
+    const out = node(
+      ['--input-type=module', '-e', `import { createStorage } from ${JSON.stringify(join(dist, 'index.js'))}; ${create}; ${report}`],
+      names,
+    )
     expect(JSON.parse(out)).toEqual([])
   })
 
-  it('require + createStorage() (CommonJS) loads no worker threads', () => {
-    const out = node([
-      '-e',
-      `const { createStorage } = require(${JSON.stringify(join(dist, 'index.cjs'))}); ${create}; process.stdout.write(JSON.stringify(${LOADED(NOT_AT_IMPORT)}))`,
-    ])
+  it('require + createStorage() (CommonJS) loads none of them', () => {
+    const out = node(['-e', `const { createStorage } = require(${JSON.stringify(join(dist, 'index.cjs'))}); ${create}; ${report}`], names)
     expect(JSON.parse(out)).toEqual([])
   })
 })

@@ -13,9 +13,9 @@
  *   (used as they are, so a proxy agent is honoured). An endpoint, a `requestHandler` instance,
  *   agent options, `requestTimeout`, FIPS/dual-stack/accelerate or a custom signer: SDK path.
  */
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import type { Socket } from 'node:net'
+import { builtin } from '../../core/builtins.js'
 import type { ChecksumSettings, S3ClientHolder } from './client.js'
 import { type ObjectLocator, objectLocator } from './endpoint.js'
 import type { ResolvedS3Options } from './options.js'
@@ -72,7 +72,7 @@ export function directRefusal(options: ResolvedS3Options, download: Record<strin
   for (const key of Object.keys(handler)) {
     if (handler[key] === undefined) continue
     if (!HANDLER_KEYS.has(key)) return `clientConfig.requestHandler.${key} is set`
-    if ((key === 'httpAgent' || key === 'httpsAgent') && !(handler[key] instanceof http.Agent)) {
+    if ((key === 'httpAgent' || key === 'httpsAgent') && !(handler[key] instanceof builtin('node:http').Agent)) {
       return `clientConfig.requestHandler.${key} is not an Agent instance`
     }
   }
@@ -175,13 +175,15 @@ export class DirectLink {
     const tls = locator('').protocol === 'https:'
     const given = (o.clientConfig.requestHandler ?? {}) as { httpAgent?: http.Agent; httpsAgent?: http.Agent }
     let agent = tls ? given.httpsAgent : given.httpAgent
+    // https (with tls and net) loads here, on the first direct request, not at import.
+    const { Agent, request } = tls ? builtin('node:https') : builtin('node:http')
     if (!agent) {
       const verify = o.verify === undefined ? {} : o.verify === false ? { rejectUnauthorized: false } : { ca: o.verify }
       agent = this.#ownAgent = tls
-        ? new https.Agent({ keepAlive: true, timeout: IDLE_MS, ...verify })
-        : new http.Agent({ keepAlive: true, timeout: IDLE_MS })
+        ? new Agent({ keepAlive: true, timeout: IDLE_MS, ...verify })
+        : new Agent({ keepAlive: true, timeout: IDLE_MS })
     }
-    return { locator, presigner, agent, request: tls ? https.request : http.request, tls, checksums }
+    return { locator, presigner, agent, request, tls, checksums }
   }
 
   /**

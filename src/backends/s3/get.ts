@@ -21,26 +21,29 @@
  * through the SDK as before. The locator, presigner, agent and timeouts are the storage's
  * {@link DirectLink}, shared with the direct PUT (put.ts).
  */
-import { createHash } from 'node:crypto'
 import type http from 'node:http'
-import { Readable } from 'node:stream'
-import * as zlib from 'node:zlib'
+import type { Readable } from 'node:stream'
+import { builtin } from '../../core/builtins.js'
 import type { S3ClientHolder } from './client.js'
 import { EXPIRES_IN, MAX_MISSES, DirectLink, type Link, directRefusal, isStale, release, requestOptions } from './direct.js'
 import { getObjectQuery } from './endpoint.js'
 import type { ResolvedS3Options } from './options.js'
 import type { GetAnswer } from './read.js'
+import { nativeCrc32 } from './upload-body.js'
 
 export { MAX_MISSES }
 
 /** Why the direct GET cannot serve a storage's reads (direct.ts `directRefusal`; undefined: it can). */
 export const directGetRefusal = directRefusal
 
-/** Response checksum headers in the SDK's order of preference, with how we compute each (none: SDK). */
-const CHECKSUMS: [header: string, make: (() => Digest) | undefined][] = [
+/**
+ * Response checksum headers in the SDK's order of preference, with how we compute each (none, or
+ * a digest of undefined: the SDK).
+ */
+const CHECKSUMS: [header: string, make: (() => Digest | undefined) | undefined][] = [
   ['x-amz-checksum-sha256', () => hashDigest('sha256')],
   ['x-amz-checksum-sha1', () => hashDigest('sha1')],
-  ['x-amz-checksum-crc32', typeof zlib.crc32 === 'function' ? crc32Digest : undefined],
+  ['x-amz-checksum-crc32', crc32Digest],
   ['x-amz-checksum-crc32c', undefined],
   ['x-amz-checksum-crc64nvme', undefined],
 ]
@@ -52,15 +55,18 @@ interface Digest {
 }
 
 function hashDigest(algorithm: 'sha256' | 'sha1'): Digest {
-  const hash = createHash(algorithm)
+  const hash = builtin('node:crypto').createHash(algorithm)
   return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('base64') }
 }
 
-function crc32Digest(): Digest {
+/** A CRC32 digest with zlib's CRC32; undefined without it (Node before 20.15). */
+function crc32Digest(): Digest | undefined {
+  const crc32 = nativeCrc32()
+  if (crc32 === undefined) return undefined
   let crc = 0
   return {
     update: (chunk) => {
-      crc = zlib.crc32(chunk, crc)
+      crc = crc32(chunk, crc)
     },
     digest: () => {
       const out = Buffer.alloc(4)
@@ -207,7 +213,7 @@ export class DirectGet {
         }
         resolve({
           answer: {
-            Body: check ? new Verified(answer, check) : answer,
+            Body: check ? new (verifiedClass())(answer, check) : answer,
             ContentEncoding: header('content-encoding'),
             ContentRange: header('content-range'),
           },
@@ -226,37 +232,47 @@ function checksumOf(answer: http.IncomingMessage): { header: string; expected: s
   const present = CHECKSUMS.filter(([header]) => typeof answer.headers[header] === 'string')
   if (present.every(([header]) => isComposite(answer.headers[header] as string))) return null
   const [header, make] = present[0]!
-  return make ? { header, expected: answer.headers[header] as string, digest: make() } : undefined
+  const digest = make?.()
+  return digest ? { header, expected: answer.headers[header] as string, digest } : undefined
 }
 
 /**
  * `source` checked against its checksum at its end: a mismatch fails the stream as the SDK's does.
  * Nothing flows (so no mismatch is reported) before the stream is read.
  */
-class Verified extends Readable {
-  readonly #source: Readable
-  constructor(source: Readable, { header, expected, digest }: { header: string; expected: string; digest: Digest }) {
-    super()
-    this.#source = source
-    source.on('data', (chunk: Buffer) => {
-      digest.update(chunk)
-      if (!this.push(chunk)) source.pause()
-    })
-    source.once('end', () => {
-      const received = digest.digest()
-      if (received === expected) this.push(null)
-      else this.destroy(new Error(`Checksum mismatch: expected "${expected}" but received "${received}" in response header "${header}".`))
-    })
-    source.on('error', (error) => this.destroy(error))
-    source.pause()
-  }
+function defineVerified() {
+  return class Verified extends builtin('node:stream').Readable {
+    readonly #source: Readable
+    constructor(source: Readable, { header, expected, digest }: { header: string; expected: string; digest: Digest }) {
+      super()
+      this.#source = source
+      source.on('data', (chunk: Buffer) => {
+        digest.update(chunk)
+        if (!this.push(chunk)) source.pause()
+      })
+      source.once('end', () => {
+        const received = digest.digest()
+        if (received === expected) this.push(null)
+        else this.destroy(new Error(`Checksum mismatch: expected "${expected}" but received "${received}" in response header "${header}".`))
+      })
+      source.on('error', (error) => this.destroy(error))
+      source.pause()
+    }
 
-  override _read(): void {
-    this.#source.resume()
-  }
+    override _read(): void {
+      this.#source.resume()
+    }
 
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.#source.readableEnded) this.#source.destroy()
-    callback(error)
+    override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+      if (!this.#source.readableEnded) this.#source.destroy()
+      callback(error)
+    }
   }
+}
+
+let verified: ReturnType<typeof defineVerified> | undefined
+
+/** The class of a verified body, defined on first use (node:stream loads then). */
+function verifiedClass(): ReturnType<typeof defineVerified> {
+  return (verified ??= defineVerified())
 }

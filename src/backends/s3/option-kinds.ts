@@ -3,7 +3,7 @@
  * the environment parser of core/env.ts where the variable needs one), and how values that widen
  * access are narrowed for aliases other than `default` (docs/configuration.md, "Named storages and the environment").
  */
-import { readFileSync } from 'node:fs'
+import { builtin } from '../../core/builtins.js'
 import { ImproperlyConfigured } from '../../core/errors.js'
 import { booleanWord } from '../../core/env.js'
 import { anyOption, optionKind, refusedOption, stringOption } from '../../core/option-kinds.js'
@@ -91,7 +91,7 @@ export const verifyOption = optionKind<false | Buffer | undefined>((value, label
   const word = booleanWord(value)
   if (word !== undefined) return word ? undefined : false
   try {
-    return readFileSync(value)
+    return builtin('node:fs').readFileSync(value)
   } catch (error) {
     throw new ImproperlyConfigured(`${label} names a CA bundle that cannot be read: ${value} (${(error as Error).message}).`, {
       cause: error,

@@ -28,14 +28,10 @@
  * against the body (a signed digest the body must match: an on-path attacker cannot swap the
  * body without a second preimage of MD5). A checksum given in the parameters is sent as given.
  */
-import { createHash } from 'node:crypto'
 import type http from 'node:http'
-import * as zlib from 'node:zlib'
+import { builtin } from '../../core/builtins.js'
 import { EXPIRES_IN, MAX_MISSES, type DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
-import { crc32Base64 } from './upload-body.js'
-
-/** zlib's CRC32 (Node 20.15+, 22.2+); without it the SDK computes the checksum (SDK path). */
-const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32
+import { crc32Base64, nativeCrc32 } from './upload-body.js'
 
 /** String members and the header each is sent in, as the SDK's PutObject serialises them. */
 const STRING_HEADERS: Record<string, string> = {
@@ -117,11 +113,13 @@ export function putHeaders(input: Record<string, unknown>, data: Buffer, integri
   headers['content-length'] = String(data.length)
   if (checksum) return headers
   if (integrity.request === 'WHEN_SUPPORTED') {
+    // Without zlib's CRC32 (Node before 20.15) the SDK computes the checksum (SDK path).
+    const crc32 = nativeCrc32()
     if (!crc32) return 'no native CRC32 (Node 20.15+)'
     headers['x-amz-sdk-checksum-algorithm'] = 'CRC32'
     headers['x-amz-checksum-crc32'] = crc32Base64(crc32(data))
   } else if (!integrity.tls && headers['content-md5'] === undefined) {
-    headers['content-md5'] = createHash('md5').update(data).digest('base64')
+    headers['content-md5'] = builtin('node:crypto').createHash('md5').update(data).digest('base64')
   }
   return headers
 }

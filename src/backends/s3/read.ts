@@ -1,6 +1,6 @@
 /** Reading S3 objects: ranges, gunzip of gzip-encoded objects, and byte slices of a stream. */
-import { Readable, Transform, pipeline } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import type { Readable } from 'node:stream'
+import { builtin } from '../../core/builtins.js'
 import type { OpenOptions } from '../../core/types.js'
 import { s3ErrorCode, s3Status } from './errors.js'
 
@@ -18,11 +18,12 @@ export function isEmptyRange(options: OpenOptions): boolean {
 
 /** An empty byte stream. */
 export function emptyStream(): Readable {
-  return Readable.from([], { objectMode: false })
+  return builtin('node:stream').Readable.from([], { objectMode: false })
 }
 
 /** Bytes `start..end` (inclusive; `end` undefined: to the end) of a stream. */
 export function sliceStream(source: Readable, start: number, end?: number): Readable {
+  const { Transform, pipeline } = builtin('node:stream')
   let position = 0
   const slicer = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -38,7 +39,7 @@ export function sliceStream(source: Readable, start: number, end?: number): Read
 
 /** The decompressed content of a gzip stream. */
 export function gunzipStream(source: Readable): Readable {
-  return pipeline(source, createGunzip(), () => undefined)
+  return builtin('node:stream').pipeline(source, builtin('node:zlib').createGunzip(), () => undefined)
 }
 
 /**
@@ -99,35 +100,44 @@ export async function readObject(get: (range?: string) => Promise<GetAnswer>, op
  * source paused while the reader is.
  */
 export function mapStreamErrors(source: Readable, wrap: (error: unknown) => unknown): Readable {
-  return new Relay(source, wrap)
+  return new (relayClass())(source, wrap)
 }
 
-/** The stream of {@link mapStreamErrors}. */
-class Relay extends Readable {
-  readonly #source: Readable
+/** The stream of {@link mapStreamErrors}, a class defined on first use (node:stream loads then). */
+function defineRelay() {
+  return class Relay extends builtin('node:stream').Readable {
+    readonly #source: Readable
 
-  constructor(source: Readable, wrap: (error: unknown) => unknown) {
-    super()
-    this.#source = source
-    source.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) source.pause()
-    })
-    source.once('end', () => this.push(null))
-    source.on('error', (error) => this.destroy(wrap(error) as Error))
-    source.once('close', () => {
-      if (!source.readableEnded && !source.errored && !this.destroyed) {
-        this.destroy(wrap(new Error('The S3 answer closed before all its bytes were received.')) as Error)
-      }
-    })
-    source.pause()
-  }
+    constructor(source: Readable, wrap: (error: unknown) => unknown) {
+      super()
+      this.#source = source
+      source.on('data', (chunk: Buffer) => {
+        if (!this.push(chunk)) source.pause()
+      })
+      source.once('end', () => this.push(null))
+      source.on('error', (error) => this.destroy(wrap(error) as Error))
+      source.once('close', () => {
+        if (!source.readableEnded && !source.errored && !this.destroyed) {
+          this.destroy(wrap(new Error('The S3 answer closed before all its bytes were received.')) as Error)
+        }
+      })
+      source.pause()
+    }
 
-  override _read(): void {
-    this.#source.resume()
-  }
+    override _read(): void {
+      this.#source.resume()
+    }
 
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.#source.destroyed && !this.#source.readableEnded) this.#source.destroy()
-    callback(error)
+    override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+      if (!this.#source.destroyed && !this.#source.readableEnded) this.#source.destroy()
+      callback(error)
+    }
   }
+}
+
+let relay: ReturnType<typeof defineRelay> | undefined
+
+/** The class of {@link mapStreamErrors}' streams, defined once. */
+function relayClass(): ReturnType<typeof defineRelay> {
+  return (relay ??= defineRelay())
 }

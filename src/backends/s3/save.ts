@@ -22,13 +22,16 @@ import { FileExistsError } from '../../core/errors.js'
 import { temporaryName } from '../../core/names.js'
 import { isPreconditionFailed } from './errors.js'
 import { bytesOf, copyParameters, gzipBody, type WritePlan } from './write.js'
-import { debuglog } from 'node:util'
+import type { DebugLogger } from 'node:util'
+import { builtin } from '../../core/builtins.js'
 import type { Readable } from 'node:stream'
 import { copyObject, putFile, putObject, withToken, writeToken, writtenBy, type TransferContext } from './transfer.js'
 import { multipartUpload, type StreamParts, streamParts } from './multipart.js'
 import { type FileSource, openFileSource } from './upload-body.js'
 
-const debug = debuglog('node-storages:s3')
+let logger: DebugLogger | undefined
+/** `NODE_DEBUG=node-storages:s3` logging; node:util loads on the first message. */
+const debug = (format: string, ...args: unknown[]): void => (logger ??= builtin('node:util').debuglog('node-storages:s3'))(format, ...args)
 
 /** Keys being written without overwrite by this process (`endpoint|bucket|key`). */
 const CLAIMED = new Set<string>()

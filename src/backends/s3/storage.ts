@@ -38,7 +38,6 @@ import { DirectGet } from './get.js'
 import { DirectLink } from './direct.js'
 import { DirectPut } from './put.js'
 import { S3Urls } from './url-builder.js'
-import { diagnoseS3 } from './diagnose/index.js'
 import { explainHeadError } from './head-cause.js'
 import { buildIamPolicy, type IamPolicy, policyScope } from './policy.js'
 import type { Diagnosable, IamPolicyOptions, PolicyProvider, SelfServing } from '../../core/capabilities.js'
@@ -124,9 +123,13 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
     return (await this.#clients.get()).client
   }
 
-  /** The S3 checks `node-storages doctor` adds (credentials, bucket, region, clock, ACLs, CORS, URL): diagnose.ts. */
-  diagnose(options?: DiagnoseOptions): AsyncIterable<Check> {
-    return diagnoseS3({ storage: this, options: this.#options }, options)
+  /**
+   * The S3 checks `node-storages doctor` adds (credentials, bucket, region, clock, ACLs, CORS, URL):
+   * diagnose/. The checks load on the first iteration (a chunk of their own in the build).
+   */
+  async *diagnose(options?: DiagnoseOptions): AsyncIterable<Check> {
+    const { diagnoseS3 } = await import('./diagnose/index.js')
+    yield* diagnoseS3({ storage: this, options: this.#options }, options)
   }
 
   /** Closes the sockets of the client this storage built. */

@@ -3,9 +3,8 @@
  * and server-side copies (CopyObject, or UploadPartCopy above 5 GiB). Multipart uploads of large
  * or unknown-length bodies are in multipart.ts; how bodies are checked, in upload-body.ts.
  */
-import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
+import { builtin } from '../../core/builtins.js'
 import type { S3Sdk } from './client.js'
 import type { TransferConfig } from './options.js'
 import { encodeKey } from './endpoint.js'
@@ -88,7 +87,7 @@ export async function putFile(
     } catch (error) {
       if (file.failure !== undefined) throw file.failure
       if (attempt >= attempts || !isTransient(error) || ctx.signal?.aborted) throw error
-      await sleep(Math.random() * 100 * 2 ** attempt, undefined, { signal: ctx.signal })
+      await builtin('node:timers/promises').setTimeout(Math.random() * 100 * 2 ** attempt, undefined, { signal: ctx.signal })
     } finally {
       body.destroy()
     }
@@ -110,7 +109,7 @@ export const WRITE_TOKEN = 'ns-write-id'
 
 /** A fresh write token (random, 128 bits). */
 export function writeToken(): string {
-  return randomBytes(16).toString('hex')
+  return builtin('node:crypto').randomBytes(16).toString('hex')
 }
 
 /** `params` with the write token added to their metadata. */

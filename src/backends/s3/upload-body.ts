@@ -18,16 +18,20 @@
  * on-path attacker (docs/differences.md).
  */
 import type { FileHandle } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
+import type { ReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { ReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
-import * as zlib from 'node:zlib'
 import type { S3Client } from '@aws-sdk/client-s3'
+import { builtin } from '../../core/builtins.js'
 import type { WriteRequest } from '../../core/storage.js'
 
-/** zlib's CRC32 (Node 20.15+, 22.2+); without it the SDK computes the checksum. */
-const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32
+/**
+ * zlib's CRC32 (Node 20.15+, 22.2+), undefined without it (the SDK then computes the checksum).
+ * zlib loads on the first call (src/core/builtins.ts).
+ */
+export function nativeCrc32(): ((data: Uint8Array, value?: number) => number) | undefined {
+  return (builtin('node:zlib') as { crc32?: (data: Uint8Array, value?: number) => number }).crc32
+}
 
 /** How the bodies of one upload are checked (see the module comment). */
 export interface Integrity {
@@ -42,7 +46,7 @@ export async function integrityOf(client: S3Client, params: Record<string, unkno
   if (typeof params.ChecksumAlgorithm === 'string') return { crc32: false, algorithm: params.ChecksumAlgorithm }
   const when = await client.config.requestChecksumCalculation?.()
   if (when === 'WHEN_REQUIRED') return { crc32: false }
-  return crc32 ? { crc32: true } : { crc32: false, algorithm: 'CRC32' }
+  return nativeCrc32() ? { crc32: true } : { crc32: false, algorithm: 'CRC32' }
 }
 
 /** Whether the upload sends a flexible checksum with each body. */
@@ -59,7 +63,8 @@ export function crc32Base64(value: number): string {
 
 /** The checksum members of the request for `body` under `integrity`. */
 export function checksumMembers(integrity: Integrity, body: Buffer): Record<string, string> {
-  if (integrity.crc32 && crc32) return { ChecksumCRC32: crc32Base64(crc32(body)) }
+  const crc32 = integrity.crc32 ? nativeCrc32() : undefined
+  if (crc32) return { ChecksumCRC32: crc32Base64(crc32(body)) }
   return integrity.algorithm ? { ChecksumAlgorithm: integrity.algorithm } : {}
 }
 
@@ -103,7 +108,8 @@ export interface FileSource {
 /** The path of content that is an untouched file read stream (nothing read, not flowing, whole file). */
 export function filePathOf(req: WriteRequest): string | undefined {
   const s = req.content
-  if (!(s instanceof ReadStream) || req.body !== s) return undefined
+  // A stream is the body itself; anything else is ruled out before node:fs's ReadStream is needed.
+  if (typeof s !== 'object' || s === null || req.body !== s || !(s instanceof builtin('node:fs').ReadStream)) return undefined
   if (s.bytesRead !== 0 || s.readableFlowing === true || s.readableLength !== 0 || s.destroyed) return undefined
   const { start, end } = s as ReadStream & { start?: number; end?: number }
   if ((start !== undefined && start !== 0) || (end !== undefined && end !== Number.POSITIVE_INFINITY)) return undefined
@@ -159,7 +165,8 @@ export function digestFile(file: FileSource, kind: 'sha256' | 'crc32'): Promise<
 
 async function computeDigest(file: FileSource, kind: 'sha256' | 'crc32'): Promise<string> {
   const buffer = Buffer.allocUnsafe(Math.min(file.size, 1024 * 1024))
-  const hash = kind === 'sha256' ? createHash('sha256') : undefined
+  const hash = kind === 'sha256' ? builtin('node:crypto').createHash('sha256') : undefined
+  const crc32 = hash ? undefined : nativeCrc32()
   let crc = 0
   for (let position = 0; position < file.size; position += buffer.length) {
     const n = Math.min(buffer.length, file.size - position)
@@ -174,9 +181,6 @@ async function computeDigest(file: FileSource, kind: 'sha256' | 'crc32'): Promis
 export function fileStream(file: FileSource): Readable {
   return file.handle.createReadStream({ start: 0, end: file.size - 1, autoClose: false, highWaterMark: 256 * 1024 })
 }
-
-/** Whether zlib's CRC32 is available (else a CRC32 is left to the SDK, over a Buffer body). */
-export const NATIVE_CRC32 = crc32 !== undefined
 
 const TRANSIENT = new Set([
   'ECONNRESET',

@@ -3,8 +3,8 @@
  * (ContentType, ContentEncoding from compression suffixes, ACL, objectParameters) and its
  * streaming gzip (level 9, mtime 0, so the same input always gives the same bytes).
  */
-import { createGzip } from 'node:zlib'
-import { type Readable, Transform, pipeline } from 'node:stream'
+import type { Readable } from 'node:stream'
+import { builtin } from '../../core/builtins.js'
 import { guessType } from '../../core/mime.js'
 import { contentTypeOf } from '../../core/content.js'
 import type { Content } from '../../core/types.js'
@@ -119,7 +119,7 @@ export function copyParameters(params: Record<string, unknown>): Record<string, 
  * (header `1f 8b 08 00 00000000 02 03`, as Python's `gzip.compress(data, 9, mtime=0)`).
  */
 export function gzipBody(body: Readable): Readable {
-  return pipeline(body, createGzip({ level: 9 }), () => undefined)
+  return builtin('node:stream').pipeline(body, builtin('node:zlib').createGzip({ level: 9 }), () => undefined)
 }
 
 /**
@@ -128,7 +128,7 @@ export function gzipBody(body: Readable): Readable {
  * `save()` did not wrap the stream (to report progress or to abort). Else undefined.
  */
 export async function bytesOf(req: WriteRequest, limit: number): Promise<Buffer | undefined> {
-  if (req.body instanceof Transform) return undefined
+  if (req.body instanceof builtin('node:stream').Transform) return undefined
   const c = req.content
   let bytes: Buffer | undefined
   if (typeof c === 'string') bytes = Buffer.from(c, 'utf8')

@@ -4,7 +4,7 @@
  * (HeadBucket; when it fails without a reason, as HEAD answers do, a one-key listing under the
  * location, whose answer names the cause), and this machine's clock against the server's.
  */
-import { setTimeout as delay } from 'node:timers/promises'
+import { builtin } from '../../../core/builtins.js'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Check } from '../../../core/diagnostics.js'
 import {
@@ -49,9 +49,9 @@ export async function checkCredentials(
 ): Promise<Check> {
   let creds
   try {
-    const timeout = delay(15_000, undefined, { ref: false }).then(() =>
-      Promise.reject(new Error('no answer from the credential providers within 15 s')),
-    )
+    const timeout = builtin('node:timers/promises')
+      .setTimeout(15_000, undefined, { ref: false })
+      .then(() => Promise.reject(new Error('no answer from the credential providers within 15 s')))
     creds = await Promise.race([client.config.credentials(), timeout])
     secrets.push(creds?.secretAccessKey, creds?.sessionToken)
     if (!creds?.accessKeyId) throw new Error('the credential provider returned no access key id')

@@ -5,7 +5,7 @@
  * with `private`, tells a bucket with ACLs disabled, Block Public Access refusing public ACLs,
  * and a key without `s3:PutObjectAcl` apart. Every probe object is deleted.
  */
-import { randomBytes } from 'node:crypto'
+import { builtin } from '../../../core/builtins.js'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Check } from '../../../core/diagnostics.js'
 import { ACL_DISABLED_FIX, PUBLIC_ACL_BLOCKED_FIX, sentence } from '../advice.js'
@@ -47,7 +47,10 @@ async function put(t: AclProbeTarget, acl: string | undefined): Promise<unknown>
 export async function probeAclWrite(target: Omit<AclProbeTarget, 'key'> & { location: string }, acl: string): Promise<Check> {
   const name = 'acl write'
   const prefix = target.location ? `${target.location}/` : ''
-  const t: AclProbeTarget = { ...target, key: `${prefix}.node-storages-doctor/${randomBytes(6).toString('hex')}-acl.txt` }
+  const t: AclProbeTarget = {
+    ...target,
+    key: `${prefix}.node-storages-doctor/${builtin('node:crypto').randomBytes(6).toString('hex')}-acl.txt`,
+  }
   try {
     const withAcl = await put(t, acl)
     if (!withAcl) return ok(name, `a write carrying the ACL '${acl}' was accepted`)

@@ -3,7 +3,7 @@
  * (presigned or public) and compares the bytes, then always deletes it. A public URL refused
  * with 403 is explained with what doctor learnt of Block Public Access and the bucket policy.
  */
-import { randomBytes } from 'node:crypto'
+import { builtin } from '../../../core/builtins.js'
 import type { Check } from '../../../core/diagnostics.js'
 import type { PublicAccess } from './bucket-config.js'
 import { describeError, fail, ok, skip } from './common.js'
@@ -86,7 +86,7 @@ export async function* checkUrl(storage: S3DiagnoseStorage, access?: PublicAcces
   const body = `node-storages doctor url probe ${new Date().toISOString()}`
   let stored: string
   try {
-    stored = await storage.save(`.node-storages-doctor/${randomBytes(6).toString('hex')}-url.txt`, body)
+    stored = await storage.save(`.node-storages-doctor/${builtin('node:crypto').randomBytes(6).toString('hex')}-url.txt`, body)
   } catch (error) {
     yield skip('presigned GET', `could not store a probe object (${describeError(error)}): see the write line below`)
     return

@@ -13,7 +13,8 @@
  * `Expires&Key-Pair-Id&Signature`, and it rounds the expiry to the nearest second rather than
  * truncating it. The signature over the same policy is the same.
  */
-import { createPrivateKey, type KeyObject, sign } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { builtin } from '../../../core/builtins.js'
 import type { CloudFrontSignerFunction } from '../options.js'
 
 const NON_ASCII = /[\u007f-\uffff]/g
@@ -38,6 +39,7 @@ export function createCloudFrontSigner(keyPairId: string, privateKeyPem: string 
   if (typeof keyPairId !== 'string' || keyPairId === '') {
     throw new Error('CloudFront signing needs a key pair id (cloudfrontKeyId).')
   }
+  const { createPrivateKey, sign } = builtin('node:crypto')
   let key: KeyObject
   try {
     key = createPrivateKey(privateKeyPem)

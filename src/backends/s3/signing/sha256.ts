@@ -3,18 +3,34 @@
  * allocations as possible: the SHA-256 of the canonical request, and the HMAC-SHA256 of the
  * string to sign under the day's signing key.
  */
-import * as crypto from 'node:crypto'
+import type * as Crypto from 'node:crypto'
+import { builtin } from '../../../core/builtins.js'
 
-/** `crypto.hash` (Node >= 20.12): a one-shot digest without a Hash object. */
-const oneShot = typeof crypto.hash === 'function'
+// node:crypto loads on the first hash (src/core/builtins.ts), then stays in these two variables:
+// no lookup per signature.
+let lib: typeof Crypto | undefined
+/** `crypto.hash` (Node >= 20.12): a one-shot digest without a Hash object. Set by `load()`. */
+let oneShot = false
+
+/** node:crypto, loaded on the first call. */
+function load(): typeof Crypto {
+  if (lib === undefined) {
+    lib = builtin('node:crypto')
+    oneShot = typeof lib.hash === 'function'
+  }
+  return lib
+}
 
 /** Hex SHA-256 of a string (UTF-8). */
-export const sha256Hex: (data: string) => string = oneShot
-  ? (data) => crypto.hash('sha256', data, 'hex')
-  : (data) => crypto.createHash('sha256').update(data).digest('hex')
+export function sha256Hex(data: string): string {
+  const c = lib ?? load()
+  return oneShot ? c.hash('sha256', data, 'hex') : c.createHash('sha256').update(data).digest('hex')
+}
 
 /** Raw HMAC-SHA256. */
-export const hmac = (key: crypto.BinaryLike, data: string): Buffer => crypto.createHmac('sha256', key).update(data).digest()
+export function hmac(key: Crypto.BinaryLike, data: string): Buffer {
+  return (lib ?? load()).createHmac('sha256', key).update(data).digest()
+}
 
 const ASCII = /^[\x00-\x7f]*$/
 
@@ -41,6 +57,7 @@ export class StringToSignSigner {
   constructor(key: Buffer, scope: string) {
     this.#key = key
     this.#scope = scope
+    load()
     if (!oneShot || !ASCII.test(scope) || key.length > 64) return
     // 64 pad bytes, `AWS4-HMAC-SHA256\n` (17), the date (16), `\n<scope>\n`, then the hash.
     const start = 64 + 17 + 16 + 1 + scope.length + 1
@@ -63,7 +80,7 @@ export class StringToSignSigner {
     const outer = this.#outer
     if (inner === undefined || outer === undefined || longDate.length !== 16 || requestHash.length !== 64) {
       const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${this.#scope}\n${requestHash}`
-      return crypto.createHmac('sha256', this.#key).update(stringToSign).digest('hex')
+      return load().createHmac('sha256', this.#key).update(stringToSign).digest('hex')
     }
     if (longDate !== this.#longDate) {
       inner.write(longDate, 64 + 17, 'latin1')
@@ -71,7 +88,9 @@ export class StringToSignSigner {
     }
     inner.write(requestHash, this.#hashAt, 'latin1')
     // 'binary' (latin1): the 32 digest bytes as a 32-character string, no Buffer allocated.
-    outer.write(crypto.hash('sha256', inner, 'binary'), 64, 'binary')
-    return crypto.hash('sha256', outer, 'hex')
+    // Loaded by the constructor (`#inner` is set only then).
+    const c = lib as typeof Crypto
+    outer.write(c.hash('sha256', inner, 'binary'), 64, 'binary')
+    return c.hash('sha256', outer, 'hex')
   }
 }
