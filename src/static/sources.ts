@@ -13,6 +13,7 @@ import { gzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { InvalidArgumentError } from '../core/errors.js'
 import { mapLimit } from './pool.js'
+import { scanInWorker, WORKER_MIN_FILES, type WorkerScan } from './scan-worker.js'
 
 const gzipAsync = promisify(gzip)
 
@@ -82,6 +83,8 @@ export const KEEP_BUDGET = 64 * 1024 * 1024
  * Finds and hashes the files under `sources` (directories; a missing one or a file throws
  * `InvalidArgumentError`). Sorted by name. Files up to `WHOLE_READ_LIMIT` are read whole, in
  * one open, and their bytes kept while the budget lasts (always for the names `keep` selects).
+ * From `WORKER_MIN_FILES` files on, a worker thread reads and hashes them first (scan-worker.ts);
+ * what it leaves takes the asynchronous path below.
  */
 export async function scanSources(sources: readonly string[], options: ScanOptions): Promise<SourceFile[]> {
   const byName = new Map<string, string>()
@@ -95,8 +98,23 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
   }
   const entries = [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   let budget = KEEP_BUDGET
-  return mapLimit(entries, options.concurrency, async ([name, full]): Promise<SourceFile> => {
+  const quick: WorkerScan[] =
+    entries.length >= WORKER_MIN_FILES
+      ? await scanInWorker(
+          entries.map(([, full]) => full),
+          WHOLE_READ_LIMIT,
+          options.signal,
+        )
+      : []
+  return mapLimit(entries, options.concurrency, async ([name, full], index): Promise<SourceFile> => {
     options.signal?.throwIfAborted()
+    const found = quick[index]
+    if (found !== undefined && found !== 'large') {
+      const bytes = Buffer.from(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength)
+      const keep = options.keep(name) || budget >= bytes.length
+      if (keep && !options.keep(name)) budget -= bytes.length
+      return { name, path: full, size: bytes.length, md5: found.md5, ...(keep ? { content: bytes } : {}) }
+    }
     const handle = await open(full, 'r')
     let bytes: Buffer | undefined
     let size: number

@@ -1,0 +1,92 @@
+/**
+ * Reading and hashing many small source files in a worker thread. A no-change re-run of
+ * `collectStatic` is bound by reading every source file to hash it: through `fs.promises` that is
+ * four or five thread-pool round trips per file (open, fstat, read, close), about three quarters
+ * of the re-run's time for 2,000 files. A worker makes the same calls synchronously, off the event
+ * loop, and answers once per batch. Anything the worker does not answer (a large file, an error,
+ * no worker threads) is left to the caller's asynchronous path, which reports errors as before.
+ */
+import type { Worker } from 'node:worker_threads'
+import { builtin } from '../core/builtins.js'
+
+/** What the worker found for one path: its bytes and their MD5, `'large'`, or `undefined` (use the async path). */
+export type WorkerScan = { bytes: Uint8Array; md5: string } | 'large' | undefined
+
+/** Below this many files the worker's start-up (a few ms) is not worth it. */
+export const WORKER_MIN_FILES = 64
+
+/** Paths per message: the abort signal is checked between batches. */
+const BATCH = 256
+
+// Runs in the worker (CommonJS, evaluated from this string: no file to resolve, bundlers included).
+const WORKER_SOURCE = `'use strict'
+const { parentPort } = require('node:worker_threads')
+const { openSync, fstatSync, readSync, closeSync } = require('node:fs')
+const { createHash } = require('node:crypto')
+parentPort.on('message', ({ paths, limit }) => {
+  const out = paths.map((path) => {
+    let fd
+    try {
+      fd = openSync(path, 'r')
+      const size = fstatSync(fd).size
+      if (size > limit) return 'large'
+      // One byte more than the size: a file that grew since the fstat is left to the async path.
+      const bytes = Buffer.allocUnsafeSlow(size + 1)
+      let read = 0
+      for (;;) {
+        const n = readSync(fd, bytes, read, bytes.length - read, null)
+        if (n === 0) break
+        read += n
+        if (read === bytes.length) return undefined
+      }
+      const data = bytes.subarray(0, read)
+      return { bytes: data, md5: createHash('md5').update(data).digest('hex') }
+    } catch {
+      return undefined
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  })
+  parentPort.postMessage(out)
+})
+`
+
+/**
+ * Reads and hashes `paths` (files of at most `limit` bytes) in one worker thread, in batches; the
+ * answer for each path is at its index. Rejects only with the signal's reason; a worker that
+ * cannot start or fails answers `undefined` for the paths it did not do.
+ */
+export async function scanInWorker(paths: readonly string[], limit: number, signal?: AbortSignal): Promise<WorkerScan[]> {
+  const out: WorkerScan[] = new Array(paths.length).fill(undefined)
+  let worker: Worker
+  try {
+    worker = new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic' })
+  } catch {
+    return out
+  }
+  try {
+    for (let start = 0; start < paths.length; start += BATCH) {
+      signal?.throwIfAborted()
+      const batch = paths.slice(start, start + BATCH)
+      const answer = await new Promise<WorkerScan[] | undefined>((resolve) => {
+        const done = (value: WorkerScan[] | undefined) => {
+          worker.off('message', done)
+          worker.off('error', failed)
+          worker.off('exit', failed)
+          resolve(value)
+        }
+        const failed = () => done(undefined)
+        worker.on('message', done)
+        worker.once('error', failed)
+        worker.once('exit', failed)
+        worker.postMessage({ paths: batch, limit })
+      })
+      if (!answer) break // the worker failed: the rest takes the async path
+      for (let i = 0; i < answer.length; i++) out[start + i] = answer[i]
+    }
+    signal?.throwIfAborted()
+    return out
+  } finally {
+    await worker.terminate()
+  }
+}
