@@ -9,8 +9,17 @@
 import type { Worker } from 'node:worker_threads'
 import { builtin } from '../core/builtins.js'
 
-/** What the worker found for one path: its bytes and their MD5, `'large'`, or `undefined` (use the async path). */
-export type WorkerScan = { bytes: Uint8Array; md5: string } | 'large' | undefined
+/**
+ * What the worker found for one path: its size, MD5 and (when kept) bytes, `'large'`, or
+ * `undefined` (use the async path).
+ */
+export type WorkerScan = { size: number; md5: string; bytes?: Uint8Array } | 'large' | undefined
+
+/** The answers of `scanInWorker`, by index, and what is left of the keep budget. */
+export interface WorkerScanResult {
+  found: WorkerScan[]
+  budget: number
+}
 
 /** Below this many files the worker's start-up (a few ms) is not worth it. */
 export const WORKER_MIN_FILES = 64
@@ -23,8 +32,8 @@ const WORKER_SOURCE = `'use strict'
 const { parentPort } = require('node:worker_threads')
 const { openSync, fstatSync, readSync, closeSync } = require('node:fs')
 const { createHash } = require('node:crypto')
-parentPort.on('message', ({ paths, limit }) => {
-  const out = paths.map((path) => {
+parentPort.on('message', ({ paths, keep, limit, budget }) => {
+  const out = paths.map((path, i) => {
     let fd
     try {
       fd = openSync(path, 'r')
@@ -40,52 +49,67 @@ parentPort.on('message', ({ paths, limit }) => {
         if (read === bytes.length) return undefined
       }
       const data = bytes.subarray(0, read)
-      return { bytes: data, md5: createHash('md5').update(data).digest('hex') }
+      const md5 = createHash('md5').update(data).digest('hex')
+      // Bytes go back only for the files kept: those the caller must keep, then while the budget lasts.
+      if (!keep[i]) {
+        if (budget < read) return { size: read, md5 }
+        budget -= read
+      }
+      return { size: read, md5, bytes: data }
     } catch {
       return undefined
     } finally {
       if (fd !== undefined) closeSync(fd)
     }
   })
-  parentPort.postMessage(out)
+  parentPort.postMessage({ out, budget })
 })
 `
 
 /**
  * Reads and hashes `paths` (files of at most `limit` bytes) in one worker thread, in batches; the
- * answer for each path is at its index. Rejects only with the signal's reason; a worker that
- * cannot start or fails answers `undefined` for the paths it did not do.
+ * answer for each path is at its index. The bytes come back for the paths `keep` marks and, while
+ * `budget` (bytes) lasts, for the others: memory stays within the budget plus the files the
+ * caller keeps anyway. Rejects only with the signal's reason; a worker that cannot start or fails
+ * answers `undefined` for the paths it did not do.
  */
-export async function scanInWorker(paths: readonly string[], limit: number, signal?: AbortSignal): Promise<WorkerScan[]> {
+export async function scanInWorker(
+  paths: readonly string[],
+  limit: number,
+  keep: readonly boolean[],
+  budget: number,
+  signal?: AbortSignal,
+): Promise<WorkerScanResult> {
   const out: WorkerScan[] = new Array(paths.length).fill(undefined)
   let worker: Worker
   try {
     worker = new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic' })
   } catch {
-    return out
+    return { found: out, budget }
   }
   try {
     for (let start = 0; start < paths.length; start += BATCH) {
       signal?.throwIfAborted()
       const batch = paths.slice(start, start + BATCH)
-      const answer = await new Promise<WorkerScan[] | undefined>((resolve) => {
-        const done = (value: WorkerScan[] | undefined) => {
+      const answer = await new Promise<WorkerScanResult['found'] | undefined>((resolve) => {
+        const done = (value: { out: WorkerScan[]; budget: number } | undefined) => {
+          if (value) budget = value.budget
           worker.off('message', done)
           worker.off('error', failed)
           worker.off('exit', failed)
-          resolve(value)
+          resolve(value?.out)
         }
         const failed = () => done(undefined)
         worker.on('message', done)
         worker.once('error', failed)
         worker.once('exit', failed)
-        worker.postMessage({ paths: batch, limit })
+        worker.postMessage({ paths: batch, keep: keep.slice(start, start + BATCH), limit, budget })
       })
       if (!answer) break // the worker failed: the rest takes the async path
       for (let i = 0; i < answer.length; i++) out[start + i] = answer[i]
     }
     signal?.throwIfAborted()
-    return out
+    return { found: out, budget }
   } finally {
     await worker.terminate()
   }

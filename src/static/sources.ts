@@ -98,22 +98,26 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
   }
   const entries = [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   let budget = KEEP_BUDGET
-  const quick: WorkerScan[] =
-    entries.length >= WORKER_MIN_FILES
-      ? await scanInWorker(
-          entries.map(([, full]) => full),
-          WHOLE_READ_LIMIT,
-          options.signal,
-        )
-      : []
+  let quick: WorkerScan[] = []
+  if (entries.length >= WORKER_MIN_FILES) {
+    const keep = entries.map(([name]) => options.keep(name))
+    const scanned = await scanInWorker(
+      entries.map(([, full]) => full),
+      WHOLE_READ_LIMIT,
+      keep,
+      budget,
+      options.signal,
+    )
+    quick = scanned.found
+    budget = scanned.budget
+  }
   return mapLimit(entries, options.concurrency, async ([name, full], index): Promise<SourceFile> => {
     options.signal?.throwIfAborted()
     const found = quick[index]
     if (found !== undefined && found !== 'large') {
-      const bytes = Buffer.from(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength)
-      const keep = options.keep(name) || budget >= bytes.length
-      if (keep && !options.keep(name)) budget -= bytes.length
-      return { name, path: full, size: bytes.length, md5: found.md5, ...(keep ? { content: bytes } : {}) }
+      quick[index] = undefined // its bytes, if any, now belong to the result alone
+      const content = found.bytes && Buffer.from(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength)
+      return { name, path: full, size: found.size, md5: found.md5, ...(content ? { content } : {}) }
     }
     const handle = await open(full, 'r')
     let bytes: Buffer | undefined

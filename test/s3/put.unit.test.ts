@@ -100,6 +100,14 @@ describe('the headers of a direct PUT', () => {
       IfNoneMatch: '*',
     },
     'a checksum given': { ChecksumSHA256: 'ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=' },
+    // Edge values (a reviewer's cases; an empty content type was sent empty where the SDK sends its default).
+    'an empty content type': { ContentType: '' },
+    'an empty cache control': { ContentType: 'text/css', CacheControl: '' },
+    'an empty metadata value': { ContentType: 'text/css', Metadata: { a: '' } },
+    'double spaces in values': { ContentType: 'text/css', ContentDisposition: 'inline;  filename="a  b"', Metadata: { a: 'x  y' } },
+    'leading and trailing spaces': { ContentType: 'text/css', Metadata: { a: 'x ' }, CacheControl: ' max-age=1' },
+    'a Content-MD5 given': { ContentType: 'text/css', ContentMD5: md5 },
+    'metadata keys differing by case': { ContentType: 'text/css', Metadata: { A: '1', a: '2' } },
   }
 
   for (const request of ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const) {

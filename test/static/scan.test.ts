@@ -42,8 +42,8 @@ describe('scanning many source files (worker thread)', () => {
 
   it('answers per path: bytes and MD5, "large" above the limit, nothing for a missing file', async () => {
     const paths = [join(dir, 'd0', 'f0.txt'), join(dir, 'd3', 'f10.txt'), join(dir, 'big.bin'), join(dir, 'missing.txt')]
-    const out = await scanInWorker(paths, WHOLE_READ_LIMIT)
-    expect(out[0]).toEqual({ bytes: new Uint8Array(0), md5: md5('') })
+    const { found: out } = await scanInWorker(paths, WHOLE_READ_LIMIT, [true, true, true, true], 0)
+    expect(out[0]).toEqual({ size: 0, bytes: new Uint8Array(0), md5: md5('') })
     const ten = out[1] as { bytes: Uint8Array; md5: string }
     expect(Buffer.from(ten.bytes).equals(expected.get('d3/f10.txt')!)).toBe(true)
     expect(ten.md5).toBe(md5(expected.get('d3/f10.txt')!))
@@ -51,10 +51,21 @@ describe('scanning many source files (worker thread)', () => {
     expect(out[3]).toBeUndefined()
   })
 
+  it('sends bytes back only for kept files and within the budget', async () => {
+    const paths = [join(dir, 'd1', 'f1.txt'), join(dir, 'd2', 'f2.txt'), join(dir, 'd3', 'f3.txt')]
+    const sizes = paths.map((_, i) => expected.get(`d${i + 1}/f${i + 1}.txt`)!.length)
+    const { found, budget } = await scanInWorker(paths, WHOLE_READ_LIMIT, [false, true, false], sizes[0]!)
+    const got = found as { size: number; md5: string; bytes?: Uint8Array }[]
+    expect(got.map((f) => f.bytes !== undefined)).toEqual([true, true, false]) // the third is over the budget
+    expect(got.map((f) => f.size)).toEqual(sizes)
+    expect(got[2]!.md5).toBe(md5(expected.get('d3/f3.txt')!))
+    expect(budget).toBe(0)
+  })
+
   it('rejects with the signal reason when aborted', async () => {
     const controller = new AbortController()
     const reason = new Error('stop')
     controller.abort(reason)
-    await expect(scanInWorker([join(dir, 'd0', 'f0.txt')], WHOLE_READ_LIMIT, controller.signal)).rejects.toBe(reason)
+    await expect(scanInWorker([join(dir, 'd0', 'f0.txt')], WHOLE_READ_LIMIT, [false], 0, controller.signal)).rejects.toBe(reason)
   })
 })

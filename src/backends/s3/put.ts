@@ -91,7 +91,8 @@ export function putHeaders(input: Record<string, unknown>, data: Buffer, integri
       if (header.startsWith('x-amz-checksum-')) checksum = true
     } else if (!HANDLED.has(member)) return `${member} is set`
   }
-  headers['content-type'] ??= 'application/octet-stream'
+  // The SDK sends its default for an empty ContentType too.
+  if (!headers['content-type']) headers['content-type'] = 'application/octet-stream'
   const { Expires, BucketKeyEnabled, Metadata } = input
   if (Expires !== undefined && Expires !== null) {
     if (!(Expires instanceof Date) || Number.isNaN(Expires.getTime())) return 'Expires is not a Date'
