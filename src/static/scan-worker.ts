@@ -67,11 +67,24 @@ parentPort.on('message', ({ paths, keep, limit, budget }) => {
 `
 
 /**
+ * Starts a scan worker ahead of `scanInWorker` (its start-up, tens of ms, then overlaps the walk
+ * of the sources); undefined where worker threads are not available. Pass it to `scanInWorker`,
+ * which terminates it, or terminate it yourself.
+ */
+export function startScanWorker(): Worker | undefined {
+  try {
+    return new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic' })
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Reads and hashes `paths` (files of at most `limit` bytes) in one worker thread, in batches; the
  * answer for each path is at its index. The bytes come back for the paths `keep` marks and, while
  * `budget` (bytes) lasts, for the others: memory stays within the budget plus the files the
  * caller keeps anyway. Rejects only with the signal's reason; a worker that cannot start or fails
- * answers `undefined` for the paths it did not do.
+ * answers `undefined` for the paths it did not do. `started`: a worker from `startScanWorker()`.
  */
 export async function scanInWorker(
   paths: readonly string[],
@@ -79,14 +92,11 @@ export async function scanInWorker(
   keep: readonly boolean[],
   budget: number,
   signal?: AbortSignal,
+  started: Worker | undefined = startScanWorker(),
 ): Promise<WorkerScanResult> {
   const out: WorkerScan[] = new Array(paths.length).fill(undefined)
-  let worker: Worker
-  try {
-    worker = new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic' })
-  } catch {
-    return { found: out, budget }
-  }
+  if (!started) return { found: out, budget }
+  const worker = started
   try {
     for (let start = 0; start < paths.length; start += BATCH) {
       signal?.throwIfAborted()

@@ -13,7 +13,8 @@ import { gzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { InvalidArgumentError } from '../core/errors.js'
 import { mapLimit } from './pool.js'
-import { scanInWorker, WORKER_MIN_FILES, type WorkerScan } from './scan-worker.js'
+import { scanInWorker, startScanWorker, WORKER_MIN_FILES, type WorkerScan } from './scan-worker.js'
+import type { Worker } from 'node:worker_threads'
 
 const gzipAsync = promisify(gzip)
 
@@ -44,7 +45,12 @@ export interface ScanOptions {
 }
 
 /** `[name, absolute path]` of the files under `root`, depth-first, ignored segments skipped. */
-async function walk(root: string, ignore: (segment: string) => boolean, signal?: AbortSignal): Promise<[string, string][]> {
+async function walk(
+  root: string,
+  ignore: (segment: string) => boolean,
+  signal?: AbortSignal,
+  onFile?: () => void,
+): Promise<[string, string][]> {
   const found: [string, string][] = []
   const pending: string[] = ['']
   while (pending.length > 0) {
@@ -63,7 +69,10 @@ async function walk(root: string, ignore: (segment: string) => boolean, signal?:
         isFile = target?.isFile() ?? false
       }
       if (isDir) pending.push(name)
-      else if (isFile) found.push([name, full])
+      else if (isFile) {
+        found.push([name, full])
+        onFile?.()
+      }
     }
   }
   return found
@@ -88,18 +97,31 @@ export const KEEP_BUDGET = 64 * 1024 * 1024
  */
 export async function scanSources(sources: readonly string[], options: ScanOptions): Promise<SourceFile[]> {
   const byName = new Map<string, string>()
-  for (const source of sources) {
-    const root = path.resolve(source)
-    const info = await stat(root).catch(() => undefined)
-    if (!info?.isDirectory()) {
-      throw new InvalidArgumentError(`collectStatic: the source '${source}' is not a directory${info ? '' : ' (it does not exist)'}.`)
+  // The scan worker starts once the walk has found enough files, so its start-up overlaps the walk.
+  let seen = 0
+  let worker: Worker | undefined
+  const onFile = () => {
+    if (++seen === WORKER_MIN_FILES) worker = startScanWorker()
+  }
+  try {
+    for (const source of sources) {
+      const root = path.resolve(source)
+      const info = await stat(root).catch(() => undefined)
+      if (!info?.isDirectory()) {
+        throw new InvalidArgumentError(`collectStatic: the source '${source}' is not a directory${info ? '' : ' (it does not exist)'}.`)
+      }
+      for (const [name, full] of await walk(root, options.ignore, options.signal, onFile)) if (!byName.has(name)) byName.set(name, full)
     }
-    for (const [name, full] of await walk(root, options.ignore, options.signal)) if (!byName.has(name)) byName.set(name, full)
+  } catch (error) {
+    await worker?.terminate()
+    throw error
   }
   const entries = [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   let budget = KEEP_BUDGET
   let quick: WorkerScan[] = []
-  if (entries.length >= WORKER_MIN_FILES) {
+  if (worker && entries.length < WORKER_MIN_FILES) {
+    await worker.terminate() // fewer names than files found: sources sharing names
+  } else if (worker) {
     const keep = entries.map(([name]) => options.keep(name))
     const scanned = await scanInWorker(
       entries.map(([, full]) => full),
@@ -107,6 +129,7 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
       keep,
       budget,
       options.signal,
+      worker,
     )
     quick = scanned.found
     budget = scanned.budget
