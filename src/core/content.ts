@@ -1,4 +1,5 @@
 /** Turning every accepted `Content` into one Node stream, without buffering streams whole. */
+import type { ReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Content, Progress } from './types.js'
 import { builtin } from './builtins.js'
@@ -90,4 +91,19 @@ export async function streamToBuffer(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
   return Buffer.concat(chunks)
+}
+
+/**
+ * The path of `content` when it is an untouched file read stream given as the body itself
+ * (nothing read, not flowing, the whole file): backends then copy or read the file directly.
+ * Undefined otherwise, and when `save()` wrapped it (`body` is then another stream).
+ */
+export function untouchedFilePath(content: unknown, body: unknown): string | undefined {
+  // Anything but the body itself is ruled out before node:fs's ReadStream is needed.
+  if (typeof content !== 'object' || content === null || body !== content) return undefined
+  const s = content as ReadStream & { start?: number; end?: number }
+  if (!(s instanceof builtin('node:fs').ReadStream)) return undefined
+  if (s.bytesRead !== 0 || s.readableFlowing === true || s.readableLength !== 0 || s.destroyed) return undefined
+  if ((s.start !== undefined && s.start !== 0) || (s.end !== undefined && s.end !== Number.POSITIVE_INFINITY)) return undefined
+  return typeof s.path === 'string' ? s.path : Buffer.isBuffer(s.path) ? s.path.toString() : undefined
 }

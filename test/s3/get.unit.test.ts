@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { DirectGet, MAX_MISSES, directGetRefusal } from '../../src/backends/s3/get.js'
+import { DirectGet } from '../../src/backends/s3/get.js'
+import { MAX_MISSES, directRefusal } from '../../src/backends/s3/direct.js'
 import { S3ClientHolder } from '../../src/backends/s3/client.js'
 import { resolveS3Options } from '../../src/backends/s3/resolve.js'
 import type { S3StorageOptions } from '../../src/backends/s3/options.js'
@@ -54,9 +55,9 @@ async function body(answer: GetAnswer): Promise<string> {
   return (await streamToBuffer(answer.Body as Readable)).toString()
 }
 
-describe('directGetRefusal', () => {
+describe('directRefusal', () => {
   const refusal = (options: S3StorageOptions, download: Record<string, unknown> = {}) =>
-    directGetRefusal(resolveS3Options({ ...BASE, ...options }), download)
+    directRefusal(resolveS3Options({ ...BASE, ...options }), download)
 
   it('takes plain storages, retries and timeouts, agent instances and keys from the provider chain', () => {
     expect(refusal({})).toBeUndefined()
@@ -73,7 +74,7 @@ describe('directGetRefusal', () => {
   })
 
   it('refuses what it cannot honour: a ready client, SSE-C, an endpoint, a handler instance, agent options', () => {
-    expect(directGetRefusal({ ...resolveS3Options(BASE), client: {} as never }, {})).toMatch(/S3Client/)
+    expect(directRefusal({ ...resolveS3Options(BASE), client: {} as never }, {})).toMatch(/S3Client/)
     expect(refusal({}, { SSECustomerKey: 'k', SSECustomerAlgorithm: 'AES256' })).toMatch(/SSE-C/)
     expect(refusal({ clientConfig: { endpoint: 'http://elsewhere' } })).toMatch(/clientConfig\.endpoint/)
     expect(refusal({ clientConfig: { useDualstackEndpoint: true } })).toMatch(/useDualstackEndpoint/)

@@ -12,7 +12,7 @@
  *   copy-on-write clone where the file system can (`COPYFILE_FICLONE`).
  * - any other stream: piped into the temporary file.
  */
-import type { ReadStream } from 'node:fs'
+import { untouchedFilePath } from '../../core/content.js'
 import { chmod, constants as fsConstants, copyFile, link, mkdir, open as openPromise, readFile, rename, rm, unlink } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { WriteRequest } from '../../core/storage.js'
@@ -106,16 +106,6 @@ function bytesOf(req: WriteRequest): Uint8Array | undefined {
   return content instanceof Uint8Array ? content : undefined
 }
 
-/** The path of content that is an untouched file read stream (nothing read, not flowing, whole file). */
-function filePathOf(req: WriteRequest): string | undefined {
-  const s = req.content
-  if (!(s instanceof builtin('node:fs').ReadStream) || req.body !== s) return undefined
-  if (s.bytesRead !== 0 || s.readableFlowing === true || s.readableLength !== 0 || s.destroyed) return undefined
-  const { start, end } = s as ReadStream & { start?: number; end?: number }
-  if ((start !== undefined && start !== 0) || (end !== undefined && end !== Number.POSITIVE_INFINITY)) return undefined
-  return typeof s.path === 'string' ? s.path : Buffer.isBuffer(s.path) ? s.path.toString() : undefined
-}
-
 /** The temporary name was taken by a file that is not ours (never removed). */
 class TempNameTaken extends Error {
   constructor(override readonly cause: unknown) {
@@ -161,7 +151,7 @@ export class LocalWriter {
         return await this.saveBytes(dir, name, bytes, req)
       }
     }
-    const file = filePathOf(req)
+    const file = untouchedFilePath(req.content, req.body)
     const tmp = path.join(dir, tempName())
     inFlight.add(tmp)
     try {

@@ -17,7 +17,7 @@
  * the download parameters (`VersionId`, `RequestPayer`, `ExpectedBucketOwner`, `ChecksumMode`, in
  * the signed query) and response checksum validation (`x-amz-checksum-*`, as the SDK validates it).
  *
- * Not used when {@link directGetRefusal} (direct.ts `directRefusal`) says so: every read then goes
+ * Not used when direct.ts's `directRefusal` says so: every read then goes
  * through the SDK as before. The locator, presigner, agent and timeouts are the storage's
  * {@link DirectLink}, shared with the direct PUT (put.ts).
  */
@@ -25,16 +25,11 @@ import type http from 'node:http'
 import type { Readable } from 'node:stream'
 import { builtin } from '../../core/builtins.js'
 import type { S3ClientHolder } from './client.js'
-import { EXPIRES_IN, MAX_MISSES, DirectLink, type Link, directRefusal, isStale, release, requestOptions } from './direct.js'
+import { EXPIRES_IN, MAX_MISSES, DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
 import { getObjectQuery } from './endpoint.js'
 import type { ResolvedS3Options } from './options.js'
 import type { GetAnswer } from './read.js'
 import { nativeCrc32 } from './upload-body.js'
-
-export { MAX_MISSES }
-
-/** Why the direct GET cannot serve a storage's reads (direct.ts `directRefusal`; undefined: it can). */
-export const directGetRefusal = directRefusal
 
 /**
  * Response checksum headers in the SDK's order of preference, with how we compute each (none, or

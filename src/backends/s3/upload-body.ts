@@ -17,8 +17,8 @@
  * of the cost. What it does not give over plain http is authentication of the body against an
  * on-path attacker (docs/differences.md).
  */
+import { untouchedFilePath } from '../../core/content.js'
 import type { FileHandle } from 'node:fs/promises'
-import type { ReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { open } from 'node:fs/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
@@ -105,24 +105,13 @@ export interface FileSource {
   failure?: unknown
 }
 
-/** The path of content that is an untouched file read stream (nothing read, not flowing, whole file). */
-export function filePathOf(req: WriteRequest): string | undefined {
-  const s = req.content
-  // A stream is the body itself; anything else is ruled out before node:fs's ReadStream is needed.
-  if (typeof s !== 'object' || s === null || req.body !== s || !(s instanceof builtin('node:fs').ReadStream)) return undefined
-  if (s.bytesRead !== 0 || s.readableFlowing === true || s.readableLength !== 0 || s.destroyed) return undefined
-  const { start, end } = s as ReadStream & { start?: number; end?: number }
-  if ((start !== undefined && start !== 0) || (end !== undefined && end !== Number.POSITIVE_INFINITY)) return undefined
-  return typeof s.path === 'string' ? s.path : Buffer.isBuffer(s.path) ? s.path.toString() : undefined
-}
-
 /**
  * Opens the file behind `req` (an untouched `fs.ReadStream`) for ranged reads, and releases the
  * stream's own descriptor. Undefined when the content is no such stream or the file cannot be
  * opened (the stream then reports its own error).
  */
 export async function openFileSource(req: WriteRequest): Promise<FileSource | undefined> {
-  const path = filePathOf(req)
+  const path = untouchedFilePath(req.content, req.body)
   if (path === undefined) return undefined
   let handle: FileHandle | undefined
   let size: number
