@@ -327,7 +327,11 @@ describe('saving: no overwrite with If-None-Match', () => {
     expect(names[1]).toMatch(/^a+_[A-Za-z0-9]{7}\.txt$/)
     expect(Buffer.byteLength(names[1])).toBe(1024)
     // One PutObject to each name; which of the two concurrent saves sends first is not fixed.
-    expect(puts().map((p) => p.Key).sort()).toEqual([...names].sort())
+    expect(
+      puts()
+        .map((p) => p.Key)
+        .sort(),
+    ).toEqual([...names].sort())
   })
 
   it('conditionalWrites false sends no If-None-Match and checks with a HEAD after claiming the name', async () => {
