@@ -9,5 +9,6 @@ export default defineConfig({
     // global.gc() lets the memory test start its RSS measurement from a collected heap.
     execArgv: ['--expose-gc'],
     globalSetup: ['test/support/s3-global-setup.ts'],
+    setupFiles: ['test/support/loopback-only.ts'],
   },
 })

@@ -10,6 +10,7 @@ import { PutObjectCommand, CopyObjectCommand, S3Client } from '@aws-sdk/client-s
 import { createStorage, createStorages, S3Storage } from '../../src/index.js'
 import { accessWideningEntries } from '../../src/core/options.js'
 import { S3_OPTIONS } from '../../src/backends/s3/option-table.js'
+import { SDK_ONLY } from '../support/sdk-only.js'
 
 const s3 = mockClient(S3Client)
 
@@ -35,7 +36,10 @@ afterEach(() => s3.reset())
 describe('createStorages() and the environment', () => {
   it('a private alias signs its URLs and sends no ACL, while default keeps the public settings', async () => {
     const storages = createStorages(
-      { default: { backend: 's3', fileOverwrite: true }, private: { backend: 's3', location: 'private', fileOverwrite: true } },
+      {
+        default: { backend: 's3', fileOverwrite: true, clientConfig: SDK_ONLY },
+        private: { backend: 's3', location: 'private', fileOverwrite: true, clientConfig: SDK_ONLY },
+      },
       PUBLIC_MEDIA_ENV,
     )
     const media = storages.get('default') as S3Storage

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mockClient } from 'aws-sdk-client-mock'
+import { SDK_ONLY } from '../support/sdk-only.js'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -41,9 +42,9 @@ const s3 = mockClient(S3Client)
 const MIB = 1024 * 1024
 const KEYS = { accessKey: 'AKIDEXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }
 
-/** A storage on `test-bucket` with django-storages' test defaults (file_overwrite on). */
+/** A storage on `test-bucket` with django-storages' test defaults (file_overwrite on), every request on the mock. */
 const make = (options: S3StorageOptions = {}) =>
-  new S3Storage({ bucketName: 'test-bucket', regionName: 'us-east-1', fileOverwrite: true, ...KEYS, ...options })
+  new S3Storage({ bucketName: 'test-bucket', regionName: 'us-east-1', fileOverwrite: true, ...KEYS, ...options, clientConfig: SDK_ONLY })
 
 /** An S3 service error as the SDK throws it. */
 function s3Error(name: string, status: number, extra: Record<string, unknown> = {}) {
