@@ -1,8 +1,11 @@
-/** Listing S3 keys: ListObjectsV2 pages fetched as they are consumed, markers and temp keys hidden. */
-import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3'
+/**
+ * Listing S3 keys: ListObjectsV2 pages fetched as they are consumed (by the direct request of
+ * list-direct.ts when the context has one, else the SDK's), markers and temp keys hidden.
+ */
 import type { FileEntry } from '../../core/types.js'
 import type { TransferContext } from './transfer.js'
 import { isTemporaryName } from '../../core/names.js'
+import type { ListPage, ListRequest } from './list-direct.js'
 
 /** Where to list and what to hide. */
 export interface ListScope {
@@ -15,23 +18,22 @@ export interface ListScope {
 }
 
 /** ListObjectsV2 pages under `prefix`, one request per page consumed. */
-export async function* listPages(ctx: TransferContext, scope: ListScope, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+export async function* listPages(ctx: TransferContext, scope: ListScope, delimiter?: string): AsyncGenerator<ListPage> {
   let token: string | undefined
   do {
-    const page = await ctx.client
-      .send(
-        new ctx.sdk.ListObjectsV2Command({
-          Bucket: ctx.bucket,
-          Prefix: scope.prefix,
-          ...(delimiter ? { Delimiter: delimiter } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-          ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
-        }),
-        { abortSignal: ctx.signal },
-      )
-      .catch((error: unknown) => {
-        throw ctx.signal?.aborted ? ctx.signal.reason : error // the caller's reason, not the SDK's AbortError
-      })
+    const request: ListRequest = {
+      Prefix: scope.prefix,
+      ...(delimiter ? { Delimiter: delimiter } : {}),
+      ...(token ? { ContinuationToken: token } : {}),
+      ...(scope.expectedBucketOwner ? { ExpectedBucketOwner: scope.expectedBucketOwner } : {}),
+    }
+    const viaSdk = () =>
+      ctx.client
+        .send(new ctx.sdk.ListObjectsV2Command({ Bucket: ctx.bucket, ...request }), { abortSignal: ctx.signal })
+        .catch((error: unknown) => {
+          throw ctx.signal?.aborted ? ctx.signal.reason : error // the caller's reason, not the SDK's AbortError
+        })
+    const page = ctx.list ? await ctx.list.page(request, ctx.signal, viaSdk) : await viaSdk()
     yield page
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)

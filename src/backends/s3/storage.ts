@@ -37,6 +37,7 @@ import { emptyStream, isEmptyRange, mapStreamErrors, readObject } from './read.j
 import { DirectGet } from './get.js'
 import { DirectLink } from './direct.js'
 import { DirectPut } from './put.js'
+import { DirectList } from './list-direct.js'
 import { S3Urls } from './url-builder.js'
 import { explainHeadError } from './head-cause.js'
 import { buildIamPolicy, type IamPolicy, policyScope } from './policy.js'
@@ -71,6 +72,7 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   readonly #saveHost: SaveHost
   #direct?: DirectGet
   #directPut?: DirectPut
+  #directList?: DirectList
   #link?: DirectLink
 
   /**
@@ -354,11 +356,16 @@ export class S3Storage extends Storage implements PolicyProvider, SelfServing, D
   }
 
   protected async _listdir(name: string, options: IoOptions = {}): Promise<[string[], string[]]> {
-    return listdir(await this.context(options.signal), this.scope(name))
+    return listdir(await this.listContext(options.signal), this.scope(name))
   }
 
   protected async *_list(name: string, options: ListOptions): AsyncIterable<FileEntry> {
-    yield* listFiles(await this.context(options.signal), this.scope(name), options.recursive ?? false)
+    yield* listFiles(await this.listContext(options.signal), this.scope(name), options.recursive ?? false)
+  }
+
+  /** The context of a listing: with the direct ListObjectsV2 of list-direct.ts. */
+  private async listContext(signal?: AbortSignal): Promise<TransferContext & { sdk: S3Sdk }> {
+    return { ...(await this.context(signal)), list: (this.#directList ??= new DirectList(this.link)) }
   }
 
   // ------------------------------------------------------------ URLs

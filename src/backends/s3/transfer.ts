@@ -10,6 +10,7 @@ import type { TransferConfig } from './options.js'
 import { encodeKey } from './endpoint.js'
 import { SSE_C_PARAMETERS } from './write.js'
 import type { DirectPut } from './put.js'
+import type { DirectList } from './list-direct.js'
 import { digestFile, type FileSource, fileStream, integrityOf, isTransient, payloadSigning, readRange } from './upload-body.js'
 
 /** What every transfer needs. */
@@ -23,6 +24,8 @@ export interface TransferContext {
   copyLimit?: number
   /** The storage's direct PUT (put.ts), tried first by `putObject`; none: the SDK's PutObject only. */
   direct?: DirectPut
+  /** The storage's direct ListObjectsV2 (list-direct.ts), tried first by `listPages`; none: the SDK's only. */
+  list?: DirectList
 }
 
 /** S3's limit for CopyObject and for a single PutObject. */

@@ -88,6 +88,11 @@ export interface PresignRequest {
    * `x-amz-server-side-encryption`, …), as the SDK's `signableHeaders` / unhoistable headers.
    */
   headers?: Record<string, string>
+  /**
+   * Send exactly `query`: no checksum parameters and no `x-id` (a bucket-level GET such as
+   * ListObjectsV2, which the SDK sends as `?list-type=2` alone).
+   */
+  plain?: boolean
 }
 
 /** The SigV4 limit on presigned URL lifetimes: 7 days. */
@@ -256,7 +261,7 @@ export class QueryPresigner {
     const { host, path, expiresIn, headers } = request
     const method = request.method ?? 'GET'
     const ms = request.signingDate === undefined ? Date.now() : request.signingDate.getTime()
-    const tail = this.extraQuery(method, request.query)
+    const tail = this.extraQuery(method, request.query, request.plain === true)
     let shape = this.shape
     if (
       headers !== undefined ||
@@ -321,8 +326,8 @@ export class QueryPresigner {
    * (every S3 query member starts with a lower-case letter), so one string serves both the
    * canonical request and the URL.
    */
-  private extraQuery(method: PresignMethod, query?: Record<string, string>): string {
-    const empty = query === undefined || isEmpty(query)
+  private extraQuery(method: PresignMethod, query: Record<string, string> | undefined, plain: boolean): string {
+    const empty = !plain && (query === undefined || isEmpty(query))
     const cached = empty ? this.plainTails[method] : undefined
     if (cached !== undefined) return cached
     if (!Object.hasOwn(OPERATION, method)) throw new Error(`Cannot presign HTTP method '${String(method)}'.`)
@@ -333,7 +338,9 @@ export class QueryPresigner {
         throw new Error(`Query parameter '${key}' cannot be presigned here: S3 query keys are unreserved and start in lower case.`)
       }
     }
-    if (method === 'GET') {
+    if (plain) {
+      // exactly the caller's query
+    } else if (method === 'GET') {
       if (!params['x-amz-checksum-mode'] && this.responseChecksum === 'WHEN_SUPPORTED') {
         params['x-amz-checksum-mode'] = 'ENABLED'
       }
@@ -344,7 +351,7 @@ export class QueryPresigner {
       params['x-amz-checksum-crc32'] = EMPTY_CRC32
       params['x-amz-sdk-checksum-algorithm'] = 'CRC32'
     }
-    if (operation) params['x-id'] = operation
+    if (operation && !plain) params['x-id'] = operation
     let out = ''
     for (const key of Object.keys(params).sort()) out += '&' + key + '=' + escapeUri(params[key])
     if (empty) this.plainTails[method] = out
