@@ -3,8 +3,10 @@
  * `collectStatic` is bound by reading every source file to hash it: through `fs.promises` that is
  * four or five thread-pool round trips per file (open, fstat, read, close), about three quarters
  * of the re-run's time for 2,000 files. A worker makes the same calls synchronously, off the event
- * loop, and answers once per batch. Anything the worker does not answer (a large file, an error,
- * no worker threads) is left to the caller's asynchronous path, which reports errors as before.
+ * loop: every batch of paths is posted at once, and each answer is a few typed arrays plus the
+ * buffers holding the kept bytes (several files per buffer), all transferred, never copied.
+ * Anything the worker does not answer (a large file, an error, a file that changed size while
+ * read, no worker threads) is left to the caller's asynchronous path, which reports errors as before.
  */
 import type { Worker } from 'node:worker_threads'
 import { builtin } from '../core/builtins.js'
@@ -24,45 +26,77 @@ export interface WorkerScanResult {
 /** Below this many files the worker's start-up (a few ms) is not worth it. */
 export const WORKER_MIN_FILES = 64
 
-/** Paths per message: the abort signal is checked between batches. */
+/** Paths per message. */
 const BATCH = 256
 
+/** Bytes of the buffers the worker reads kept files into, several files each (a larger file gets its own). */
+const SLAB = 1024 * 1024
+
 // Runs in the worker (CommonJS, evaluated from this string: no file to resolve, bundlers included).
+// Answers travel as a few typed arrays and the slabs holding the kept bytes, all transferred (no
+// copy, no object per file): status (0 none, 1 found, 2 large), sizes, raw MD5s, and per kept file
+// its slab and offset.
 const WORKER_SOURCE = `'use strict'
 const { parentPort } = require('node:worker_threads')
 const { openSync, fstatSync, readSync, closeSync } = require('node:fs')
 const { createHash } = require('node:crypto')
-parentPort.on('message', ({ paths, keep, limit, budget }) => {
-  const out = paths.map((path, i) => {
+const SLAB = ${SLAB}
+let scratch = Buffer.allocUnsafeSlow(SLAB)
+let budget = 0
+parentPort.on('message', ({ paths, keep, limit, start }) => {
+  if (start !== undefined) budget = start
+  const n = paths.length
+  const status = new Uint8Array(n)
+  const sizes = new Float64Array(n)
+  const md5 = new Uint8Array(16 * n)
+  const where = new Int32Array(2 * n).fill(-1)
+  const slabs = []
+  let slab
+  let used = 0
+  for (let i = 0; i < n; i++) {
     let fd
     try {
-      fd = openSync(path, 'r')
+      fd = openSync(paths[i], 'r')
       const size = fstatSync(fd).size
-      if (size > limit) return 'large'
-      // One byte more than the size: a file that grew since the fstat is left to the async path.
-      const bytes = Buffer.allocUnsafeSlow(size + 1)
-      let read = 0
-      for (;;) {
-        const n = readSync(fd, bytes, read, bytes.length - read, null)
-        if (n === 0) break
-        read += n
-        if (read === bytes.length) return undefined
+      if (size > limit) {
+        status[i] = 2
+        continue
       }
-      const data = bytes.subarray(0, read)
-      const md5 = createHash('md5').update(data).digest('hex')
       // Bytes go back only for the files kept: those the caller must keep, then while the budget lasts.
-      if (!keep[i]) {
-        if (budget < read) return { size: read, md5 }
-        budget -= read
+      const kept = keep[i] === 1 || budget >= size
+      let into
+      let at = 0
+      if (kept) {
+        if (slab === undefined || slab.length - used < size + 1) {
+          slab = Buffer.allocUnsafeSlow(Math.max(SLAB, size + 1))
+          slabs.push(slab.buffer)
+          used = 0
+        }
+        into = slab
+        at = used
+      } else {
+        if (scratch.length < size + 1) scratch = Buffer.allocUnsafeSlow(size + 1)
+        into = scratch
       }
-      return { size: read, md5, bytes: data }
+      // One byte more than fstat's size: a file that grew, or shrank, since is left to the async path.
+      const read = readSync(fd, into, at, size + 1, null)
+      if (read !== size) continue
+      createHash('md5').update(into.subarray(at, at + size)).digest().copy(md5, 16 * i)
+      sizes[i] = size
+      status[i] = 1
+      if (kept) {
+        if (keep[i] !== 1) budget -= size
+        where[2 * i] = slabs.length - 1
+        where[2 * i + 1] = at
+        used += size
+      }
     } catch {
-      return undefined
+      // left to the async path, which reports the error
     } finally {
       if (fd !== undefined) closeSync(fd)
     }
-  })
-  parentPort.postMessage({ out, budget })
+  }
+  parentPort.postMessage({ status, sizes, md5, where, slabs, budget }, [status.buffer, sizes.buffer, md5.buffer, where.buffer, ...slabs])
 })
 `
 
@@ -98,29 +132,62 @@ export async function scanInWorker(
   if (!started) return { found: out, budget }
   const worker = started
   try {
-    for (let start = 0; start < paths.length; start += BATCH) {
-      signal?.throwIfAborted()
-      const batch = paths.slice(start, start + BATCH)
-      const answer = await new Promise<WorkerScanResult['found'] | undefined>((resolve) => {
-        const done = (value: { out: WorkerScan[]; budget: number } | undefined) => {
-          if (value) budget = value.budget
-          worker.off('message', done)
-          worker.off('error', failed)
-          worker.off('exit', failed)
-          resolve(value?.out)
-        }
-        const failed = () => done(undefined)
-        worker.on('message', done)
-        worker.once('error', failed)
-        worker.once('exit', failed)
-        worker.postMessage({ paths: batch, keep: keep.slice(start, start + BATCH), limit, budget })
-      })
-      if (!answer) break // the worker failed: the rest takes the async path
-      for (let i = 0; i < answer.length; i++) out[start + i] = answer[i]
-    }
     signal?.throwIfAborted()
+    // Every batch is posted at once (the worker answers them in order): it never waits for us.
+    const batches = Math.ceil(paths.length / BATCH)
+    for (let b = 0; b < batches; b++) {
+      const at = b * BATCH
+      const keepBytes = Uint8Array.from(keep.slice(at, at + BATCH), (k) => (k ? 1 : 0))
+      worker.postMessage({ paths: paths.slice(at, at + BATCH), keep: keepBytes, limit, ...(b === 0 ? { start: budget } : {}) })
+    }
+    await new Promise<void>((resolve, reject) => {
+      let answered = 0
+      const finish = (error?: unknown) => {
+        worker.off('message', onMessage)
+        worker.off('error', onFailure)
+        worker.off('exit', onFailure)
+        signal?.removeEventListener('abort', onAbort)
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const onMessage = (answer: BatchAnswer) => {
+        budget = answer.budget
+        unpack(answer, out, answered * BATCH)
+        if (++answered === batches) finish()
+      }
+      const onFailure = () => finish() // the rest takes the async path
+      const onAbort = () => finish(signal!.reason)
+      worker.on('message', onMessage)
+      worker.once('error', onFailure)
+      worker.once('exit', onFailure)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
     return { found: out, budget }
   } finally {
     await worker.terminate()
+  }
+}
+
+/** One batch's answer from the worker (see the worker source). */
+interface BatchAnswer {
+  status: Uint8Array
+  sizes: Float64Array
+  md5: Uint8Array
+  where: Int32Array
+  slabs: ArrayBuffer[]
+  budget: number
+}
+
+/** Writes one batch's answers into `out` from index `at`. */
+function unpack({ status, sizes, md5, where, slabs }: BatchAnswer, out: WorkerScan[], at: number): void {
+  const digests = Buffer.from(md5.buffer, md5.byteOffset, md5.byteLength)
+  for (let i = 0; i < status.length; i++) {
+    if (status[i] === 2) out[at + i] = 'large'
+    if (status[i] !== 1) continue
+    const size = sizes[i]!
+    const found: { size: number; md5: string; bytes?: Uint8Array } = { size, md5: digests.toString('hex', 16 * i, 16 * i + 16) }
+    const slab = where[2 * i]!
+    if (slab >= 0) found.bytes = new Uint8Array(slabs[slab]!, where[2 * i + 1]!, size)
+    out[at + i] = found
   }
 }
