@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // global.gc() lets the memory test start its RSS measurement from a collected heap.
     execArgv: ['--expose-gc'],
-    globalSetup: ['test/support/s3-global-setup.ts'],
+    globalSetup: ['test/support/s3-global-setup.ts', 'test/support/cache-dir-setup.ts'],
     setupFiles: ['test/support/loopback-only.ts'],
   },
 })

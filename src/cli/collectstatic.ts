@@ -1,6 +1,6 @@
 /**
  * `node-storages collectstatic DIR... [--alias NAME] [--manifest] [--delete] [--dry-run]
- * [--concurrency N]`: `collectStatic()` into the storage the environment configures, with a
+ * [--concurrency N] [--no-cache]`: `collectStatic()` into the storage the environment configures, with a
  * progress bar on a terminal (cli-progress), a summary line, and a non-zero exit when a file failed.
  */
 import { parseArgs } from 'node:util'
@@ -8,6 +8,7 @@ import { createStorage, createStorages } from '../create.js'
 import type { Env } from '../core/env.js'
 import type { Storage } from '../core/storage.js'
 import { collectStatic, type CollectProgress } from '../static/collect.js'
+import { defaultCacheFile } from '../static/hash-cache.js'
 import { staticfilesConfigFromEnv } from '../static/config.js'
 
 /** The usage text of the command. */
@@ -23,6 +24,8 @@ Options:
   --delete           delete stored files that no DIR has
   --dry-run          store and delete nothing; report what would be done
   --concurrency N    files in flight at a time (default 16)
+  --no-cache         read every file (no local hash cache; the cache lives under
+                     $CACHE_DIR or node_modules/.cache/node-storages)
 `
 
 /** Where the command writes. */
@@ -108,6 +111,7 @@ export async function collectstaticCommand(args: string[], env: Env = process.en
         delete: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         concurrency: { type: 'string', default: '16' },
+        'no-cache': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -138,6 +142,7 @@ export async function collectstaticCommand(args: string[], env: Env = process.en
       delete: values.delete,
       dryRun,
       concurrency,
+      cache: values['no-cache'] ? false : ((await defaultCacheFile(positionals, process.cwd(), env)) ?? false),
       onProgress: bar,
       onWarning: (message) => warnings.push(message),
     })

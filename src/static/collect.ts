@@ -9,6 +9,7 @@ import { InvalidArgumentError, isStorageError } from '../core/errors.js'
 import { isAbortError } from '../core/wrap-error.js'
 import type { Storage } from '../core/storage.js'
 import type { FileEntry, WriteStreamOptions } from '../core/types.js'
+import { defaultCacheFile, loadHashCache } from './hash-cache.js'
 import { DEFAULT_MANIFEST_NAME, serializeManifest } from './manifest-file.js'
 import { DEFAULT_IGNORE_PATTERNS, IMMUTABLE_CACHE_CONTROL, looksHashed, md5Hex, segmentMatcher } from './names.js'
 import { mapLimit } from './pool.js'
@@ -72,6 +73,14 @@ export interface CollectStaticOptions {
   cacheControl?: string | null
   /** `fnmatch` patterns of file and directory names to skip (default Django's `CVS`, `.*`, `*~`). */
   ignorePatterns?: readonly string[]
+  /**
+   * The local hash cache (hash-cache.ts): a file remembering each source file's MD5 with its size,
+   * times, inode and device, so that a re-run reads only the files that changed. Default: a file
+   * under `node_modules/.cache/node-storages/` of the working directory, when it has
+   * `node_modules` (else none); a path: that file; false: none (every file is read). A dry run
+   * uses it but does not write it.
+   */
+  cache?: string | false
 }
 
 /** A file that could not be stored or deleted. */
@@ -154,7 +163,16 @@ async function collect(sources: string | readonly string[], storage: Storage, op
   // The listing runs while the sources are read.
   const listing = storedFiles(storage, signal)
   listing.catch(() => undefined)
-  const files = await scanSources(typeof sources === 'string' ? [sources] : sources, {
+  const sourceList = typeof sources === 'string' ? [sources] : sources
+  // The cache is read while the sources are walked.
+  const cache =
+    options.cache === false
+      ? undefined
+      : (options.cache === undefined ? defaultCacheFile(sourceList) : Promise.resolve(options.cache)).then((file) =>
+          file === undefined ? undefined : loadHashCache(file, !dryRun),
+        )
+  const files = await scanSources(sourceList, {
+    ...(cache ? { cache } : {}),
     ignore: segmentMatcher(options.ignorePatterns ?? DEFAULT_IGNORE_PATTERNS),
     keep: (name) => manifestOptions !== undefined && adjustableKind(name) !== undefined,
     concurrency,

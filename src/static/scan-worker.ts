@@ -15,7 +15,18 @@ import { builtin } from '../core/builtins.js'
  * What the worker found for one path: its size, MD5 and (when kept) bytes, `'large'`, or
  * `undefined` (use the async path).
  */
-export type WorkerScan = { size: number; md5: string; bytes?: Uint8Array } | 'large' | undefined
+export type WorkerScan = WorkerFound | 'large' | undefined
+
+/** A file the worker hashed (or, `cached`, whose MD5 the hash cache gave: sources.ts). */
+export interface WorkerFound {
+  size: number
+  md5: string
+  bytes?: Uint8Array
+  /** `[mtimeMs, ctimeMs, ino, dev]` of the file read (absent when the MD5 came from the cache). */
+  stat?: [number, number, number, number]
+  /** The MD5 is the cache entry's: the file was not read. */
+  cached?: true
+}
 
 /** The answers of `scanInWorker`, by index, and what is left of the keep budget. */
 export interface WorkerScanResult {
@@ -34,8 +45,8 @@ const SLAB = 1024 * 1024
 
 // Runs in the worker (CommonJS, evaluated from this string: no file to resolve, bundlers included).
 // Answers travel as a few typed arrays and the slabs holding the kept bytes, all transferred (no
-// copy, no object per file): status (0 none, 1 found, 2 large), sizes, raw MD5s, and per kept file
-// its slab and offset.
+// copy, no object per file): status (0 none, 1 found, 2 large), sizes, raw MD5s,
+// the stat fields of each file read, and per kept file its slab and offset.
 const WORKER_SOURCE = `'use strict'
 const { parentPort } = require('node:worker_threads')
 const { openSync, fstatSync, readSync, closeSync } = require('node:fs')
@@ -50,6 +61,7 @@ parentPort.on('message', ({ paths, keep, limit, start }) => {
   const sizes = new Float64Array(n)
   const md5 = new Uint8Array(16 * n)
   const where = new Int32Array(2 * n).fill(-1)
+  const stats = new Float64Array(4 * n)
   const slabs = []
   let slab
   let used = 0
@@ -57,7 +69,12 @@ parentPort.on('message', ({ paths, keep, limit, start }) => {
     let fd
     try {
       fd = openSync(paths[i], 'r')
-      const size = fstatSync(fd).size
+      const st = fstatSync(fd)
+      const size = st.size
+      stats[4 * i] = st.mtimeMs
+      stats[4 * i + 1] = st.ctimeMs
+      stats[4 * i + 2] = st.ino
+      stats[4 * i + 3] = st.dev
       if (size > limit) {
         status[i] = 2
         continue
@@ -96,7 +113,7 @@ parentPort.on('message', ({ paths, keep, limit, start }) => {
       if (fd !== undefined) closeSync(fd)
     }
   }
-  parentPort.postMessage({ status, sizes, md5, where, slabs, budget }, [status.buffer, sizes.buffer, md5.buffer, where.buffer, ...slabs])
+  parentPort.postMessage({ status, sizes, md5, where, stats, slabs, budget }, [status.buffer, sizes.buffer, md5.buffer, where.buffer, stats.buffer, ...slabs])
 })
 `
 
@@ -107,7 +124,8 @@ parentPort.on('message', ({ paths, keep, limit, start }) => {
  */
 export function startScanWorker(): Worker | undefined {
   try {
-    return new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic' })
+    // execArgv: [] — the worker needs none of the parent's flags (`--import` hooks would load in it too).
+    return new (builtin('node:worker_threads').Worker)(WORKER_SOURCE, { eval: true, name: 'node-storages collectstatic', execArgv: [] })
   } catch {
     return undefined
   }
@@ -138,7 +156,9 @@ export async function scanInWorker(
     for (let b = 0; b < batches; b++) {
       const at = b * BATCH
       const keepBytes = Uint8Array.from(keep.slice(at, at + BATCH), (k) => (k ? 1 : 0))
-      worker.postMessage({ paths: paths.slice(at, at + BATCH), keep: keepBytes, limit, ...(b === 0 ? { start: budget } : {}) })
+      const message: Record<string, unknown> = { paths: paths.slice(at, at + BATCH), keep: keepBytes, limit }
+      if (b === 0) message.start = budget
+      worker.postMessage(message)
     }
     await new Promise<void>((resolve, reject) => {
       let answered = 0
@@ -174,18 +194,23 @@ interface BatchAnswer {
   sizes: Float64Array
   md5: Uint8Array
   where: Int32Array
+  stats: Float64Array
   slabs: ArrayBuffer[]
   budget: number
 }
 
 /** Writes one batch's answers into `out` from index `at`. */
-function unpack({ status, sizes, md5, where, slabs }: BatchAnswer, out: WorkerScan[], at: number): void {
+function unpack({ status, sizes, md5, where, stats, slabs }: BatchAnswer, out: WorkerScan[], at: number): void {
   const digests = Buffer.from(md5.buffer, md5.byteOffset, md5.byteLength)
   for (let i = 0; i < status.length; i++) {
     if (status[i] === 2) out[at + i] = 'large'
     if (status[i] !== 1) continue
     const size = sizes[i]!
-    const found: { size: number; md5: string; bytes?: Uint8Array } = { size, md5: digests.toString('hex', 16 * i, 16 * i + 16) }
+    const found: WorkerFound = {
+      size,
+      md5: digests.toString('hex', 16 * i, 16 * i + 16),
+      stat: [stats[4 * i]!, stats[4 * i + 1]!, stats[4 * i + 2]!, stats[4 * i + 3]!],
+    }
     const slab = where[2 * i]!
     if (slab >= 0) found.bytes = new Uint8Array(slabs[slab]!, where[2 * i + 1]!, size)
     out[at + i] = found

@@ -7,13 +7,15 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readdir, readFile, stat } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
 import { gzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { InvalidArgumentError } from '../core/errors.js'
 import { mapLimit } from './pool.js'
-import { scanInWorker, startScanWorker, WORKER_MIN_FILES, type WorkerScan } from './scan-worker.js'
+import { type CacheEntry, type HashCache, RACY_MS, saveHashCache } from './hash-cache.js'
+import { scanInWorker, startScanWorker, WORKER_MIN_FILES, type WorkerFound, type WorkerScan } from './scan-worker.js'
 import type { Worker } from 'node:worker_threads'
 
 const gzipAsync = promisify(gzip)
@@ -42,6 +44,8 @@ export interface ScanOptions {
   keep: (name: string) => boolean
   concurrency: number
   signal?: AbortSignal
+  /** Remembered hashes (hash-cache.ts), being loaded: used for untouched files, and updated with the files read. */
+  cache?: Promise<HashCache | undefined>
 }
 
 /** `[name, absolute path]` of the files under `root`, depth-first, ignored segments skipped. */
@@ -96,12 +100,17 @@ export const KEEP_BUDGET = 64 * 1024 * 1024
  * what it leaves takes the asynchronous path below.
  */
 export async function scanSources(sources: readonly string[], options: ScanOptions): Promise<SourceFile[]> {
+  const began = Date.now()
   const byName = new Map<string, string>()
-  // The scan worker starts once the walk has found enough files, so its start-up overlaps the walk.
+  // Whether the hash cache has loaded (null: not yet), and with how many entries.
+  let remembered: number | null = options.cache ? null : 0
+  options.cache?.then((cache) => (remembered = cache?.entries.size ?? 0))
+  // The scan worker starts once the walk has found enough files, so its start-up overlaps the
+  // walk; not while a hash cache may answer for the files (decided after the walk, below).
   let seen = 0
   let worker: Worker | undefined
   const onFile = () => {
-    if (++seen === WORKER_MIN_FILES) worker = startScanWorker()
+    if (++seen === WORKER_MIN_FILES && remembered === 0) worker = startScanWorker()
   }
   try {
     for (const source of sources) {
@@ -117,24 +126,30 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
     throw error
   }
   const entries = [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const paths = entries.map(([, full]) => full)
+  const keep = entries.map(([name]) => options.keep(name))
+  const quick: WorkerScan[] = new Array(entries.length).fill(undefined)
+  const cache = await options.cache
+  if (cache && cache.entries.size > 0) await cacheHits(cache, paths, keep, quick, options.signal)
+  const misses = quick.flatMap((found, i) => (found === undefined ? [i] : []))
   let budget = KEEP_BUDGET
-  let quick: WorkerScan[] = []
-  if (worker && entries.length < WORKER_MIN_FILES) {
-    await worker.terminate() // fewer names than files found: sources sharing names
-  } else if (worker) {
-    const keep = entries.map(([name]) => options.keep(name))
+  if (misses.length >= WORKER_MIN_FILES) {
     const scanned = await scanInWorker(
-      entries.map(([, full]) => full),
+      misses.map((i) => paths[i]!),
       WHOLE_READ_LIMIT,
-      keep,
+      misses.map((i) => keep[i]!),
       budget,
       options.signal,
-      worker,
+      worker ?? startScanWorker(),
     )
-    quick = scanned.found
+    misses.forEach((i, k) => {
+      quick[i] = scanned.found[k]
+    })
     budget = scanned.budget
-  }
-  return mapLimit(entries, options.concurrency, async ([name, full], index): Promise<SourceFile> => {
+  } else await worker?.terminate() // few files left to read (or sources sharing names)
+  // What each file's hash came from, for the cache: the stat of the file read, or the cache itself.
+  const learnt: (Learnt | undefined)[] = quick.map((f) => (f === undefined || f === 'large' ? undefined : { ...f, bytes: undefined }))
+  const files = await mapLimit(entries, options.concurrency, async ([name, full], index): Promise<SourceFile> => {
     options.signal?.throwIfAborted()
     const found = quick[index]
     if (found !== undefined && found !== 'large') {
@@ -144,23 +159,85 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
     }
     const handle = await open(full, 'r')
     let bytes: Buffer | undefined
-    let size: number
+    let st: Stats
     try {
-      size = (await handle.stat()).size
-      if (size <= WHOLE_READ_LIMIT) bytes = await handle.readFile({ signal: options.signal })
+      st = await handle.stat()
+      if (st.size <= WHOLE_READ_LIMIT) bytes = await handle.readFile({ signal: options.signal })
     } finally {
       await handle.close()
     }
+    const stat: Learnt['stat'] = [st.mtimeMs, st.ctimeMs, st.ino, st.dev]
     if (bytes === undefined) {
       const md5 = await streamMd5(full, options.signal)
+      learnt[index] = { size: st.size, md5, stat }
       const content = options.keep(name) ? await readFile(full, { signal: options.signal }) : undefined
-      return { name, path: full, size, md5, ...(content ? { content } : {}) }
+      return { name, path: full, size: st.size, md5, ...(content ? { content } : {}) }
     }
     const md5 = createHash('md5').update(bytes).digest('hex')
+    if (bytes.length === st.size) learnt[index] = { size: st.size, md5, stat }
     const keep = options.keep(name) || budget >= bytes.length
     if (keep && !options.keep(name)) budget -= bytes.length
     return { name, path: full, size: bytes.length, md5, ...(keep ? { content: bytes } : {}) }
   })
+  if (cache) await remember(cache, paths, learnt, began)
+  return files
+}
+
+/** How a file's MD5 was found, as the cache records it. */
+type Learnt = Omit<WorkerFound, 'bytes'>
+
+/** Stats in flight at a time while checking the hash cache. */
+const STAT_CONCURRENCY = 32
+
+/**
+ * The files the hash cache answers for: those not kept in memory whose size, times, inode and
+ * device are still the remembered ones (one `stat` each) get the remembered MD5 in `found`.
+ */
+async function cacheHits(
+  cache: HashCache,
+  paths: readonly string[],
+  keep: readonly boolean[],
+  found: WorkerScan[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const candidates = paths.flatMap((full, i) => (keep[i] || !cache.entries.has(full) ? [] : [i]))
+  await mapLimit(candidates, STAT_CONCURRENCY, async (i) => {
+    signal?.throwIfAborted()
+    const entry = cache.entries.get(paths[i]!)!
+    const st = await stat(paths[i]!).catch(() => undefined)
+    if (
+      st?.isFile() &&
+      st.size === entry[0] &&
+      st.mtimeMs === entry[1] &&
+      st.ctimeMs === entry[2] &&
+      st.ino === entry[3] &&
+      st.dev === entry[4]
+    ) {
+      found[i] = { size: st.size, md5: entry[5], cached: true }
+    }
+  })
+}
+
+/**
+ * Updates the hash cache with this scan: entries of the files read (unless changed within
+ * `RACY_MS` before the scan began), those taken from it, no others; saved when anything differs.
+ */
+async function remember(cache: HashCache, paths: readonly string[], found: readonly (Learnt | undefined)[], began: number): Promise<void> {
+  const next = new Map<string, CacheEntry>()
+  let changed = false
+  found.forEach((f, i) => {
+    if (f === undefined) return
+    const full = paths[i]!
+    const old = cache.entries.get(full)
+    if (f.cached && old) next.set(full, old)
+    else if (f.stat && Math.max(f.stat[0], f.stat[1]) < began - RACY_MS) {
+      const entry: CacheEntry = [f.size, ...f.stat, f.md5]
+      next.set(full, entry)
+      if (!old || old.some((value, k) => value !== entry[k])) changed = true
+    }
+  })
+  if (cache.persist && (changed || next.size !== cache.entries.size)) await saveHashCache(cache.file, next)
+  cache.entries = next
 }
 
 /** The bytes of a source file: kept ones from memory, else read again. */

@@ -1,12 +1,13 @@
 // `node-storages collectstatic`: arguments, the summary line, the exit codes, the progress bar on
 // a terminal only, and the staticfiles configuration from the environment.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { collectstaticCommand } from '../../src/cli/collectstatic.js'
 import { staticfilesConfigFromEnv } from '../../src/static/index.js'
+import { RACY_MS } from '../../src/static/hash-cache.js'
 import { sourceDir } from './collect-suite.js'
 
 const dirs: string[] = []
@@ -41,6 +42,17 @@ describe('node-storages collectstatic', () => {
     expect(first.err).toBe('') // not a terminal: no progress bar
     const again = await cli([src, '--manifest', '--concurrency', '4'], env)
     expect(again.out).toMatch(/^0 uploaded, 5 unchanged, 0 deleted, 0 B sent/)
+  })
+
+  it('keeps its hash cache under CACHE_DIR, and none with --no-cache', async () => {
+    const { src, env } = await setup({ 'a.txt': 'a' })
+    const cacheDir = await mkdtemp(join(tmpdir(), 'ns-cli-cache-'))
+    dirs.push(cacheDir)
+    await new Promise((resolve) => setTimeout(resolve, RACY_MS + 100)) // a.txt is old enough to be remembered
+    expect((await cli([src, '--no-cache'], { ...env, CACHE_DIR: cacheDir })).code).toBe(0)
+    expect(await readdir(cacheDir)).toEqual([])
+    expect((await cli([src], { ...env, CACHE_DIR: cacheDir })).code).toBe(0)
+    expect(await readdir(join(cacheDir, 'node-storages'))).toEqual([expect.stringMatching(/^collectstatic-[0-9a-f]{16}\.json$/)])
   })
 
   it('--dry-run and --delete report what they would do and do it', async () => {
