@@ -148,6 +148,21 @@ describe('parseListPage', () => {
     ['a Contents without a Key', xml(`<IsTruncated>false</IsTruncated><Contents><Size>1</Size></Contents>`)],
     ['a size that is not a number', xml(`<IsTruncated>false</IsTruncated>${object('a', -1)}`)],
     ['a cut body', BODIES['a truncated page with a token']!.slice(0, 300)],
+    // Found by review: well-formed XML we would have read differently from the SDK.
+    ['IsTruncated written "True"', xml(`<IsTruncated>True</IsTruncated><NextContinuationToken>t</NextContinuationToken>${object('a')}`)],
+    ['an XML comment', xml(`<!-- <Contents><Key>ghost</Key></Contents> --><IsTruncated>false</IsTruncated>${object('a')}`)],
+    ['a processing instruction', xml(`<?pi x?><IsTruncated>false</IsTruncated>${object('a')}`)],
+    ['content after the root', xml(`<IsTruncated>false</IsTruncated>${object('a')}`) + object('tail')],
+    [
+      'a Key nested in another member',
+      xml(`<IsTruncated>false</IsTruncated><Contents><RestoreStatus><Key>in</Key></RestoreStatus><Key>a</Key></Contents>`),
+    ],
+    [
+      'a date without its zone',
+      xml(`<IsTruncated>false</IsTruncated><Contents><Key>a</Key><LastModified>2026-11-30T10:20:30</LastModified></Contents>`),
+    ],
+    ['a reference to NUL', xml(`<IsTruncated>false</IsTruncated>${object('a&#0;b')}`)],
+    ['a reference past U+10FFFF', xml(`<IsTruncated>false</IsTruncated>${object('a&#1114112;b')}`)],
   ])('leaves %s to the SDK (undefined)', (_name, body) => {
     expect(parseListPage(body)).toBeUndefined()
   })
@@ -176,6 +191,36 @@ describe('DirectList', () => {
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/)
   })
 
+  it('a page only the SDK reads goes to the SDK, so a listing is never cut short (IsTruncated "True", two pages)', async () => {
+    handler = (req, res) => {
+      const second = new URL(req.url!, endpoint).searchParams.get('continuation-token') === 't'
+      res
+        .writeHead(200)
+        .end(
+          second
+            ? xml(`<IsTruncated>false</IsTruncated>${object('b.txt')}`)
+            : xml(`<IsTruncated>True</IsTruncated><NextContinuationToken>t</NextContinuationToken>${object('a.txt')}`),
+        )
+    }
+    const client = new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: 'eu-west-3',
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+    })
+    try {
+      const list = direct()
+      const sdk = (request: { ContinuationToken?: string }) => () =>
+        client.send(new ListObjectsV2Command({ Bucket: 'bucket', Prefix: '', ...request }))
+      const first = await list.page({ Prefix: '' }, undefined, sdk({}))
+      expect(first).toMatchObject({ IsTruncated: true, NextContinuationToken: 't' })
+      const second = await list.page({ Prefix: '', ContinuationToken: 't' }, undefined, sdk({ ContinuationToken: 't' }))
+      expect([...first.Contents!, ...second.Contents!].map((o) => o.Key)).toEqual(['a.txt', 'b.txt'])
+    } finally {
+      client.destroy()
+    }
+  })
+
   it('signs and sends ExpectedBucketOwner as its header', async () => {
     handler = (_req, res) => res.writeHead(200).end(BODIES['nothing listed'])
     await direct().page({ Prefix: '', ExpectedBucketOwner: '123456789012' }, undefined, async () => sdkPage)
@@ -190,11 +235,14 @@ describe('DirectList', () => {
     expect(fallback).toHaveBeenCalledTimes(1)
   })
 
-  it('on a 200 it cannot read (not a ListBucketResult): the SDK page is used', async () => {
+  it('on a 200 it cannot read (not a ListBucketResult): the SDK page is used, and such pages count as misses', async () => {
     handler = (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>captive portal</html>')
     const fallback = vi.fn(async () => sdkPage)
-    expect(await direct().page({ Prefix: '' }, undefined, fallback)).toBe(sdkPage)
+    const list = direct()
+    expect(await list.page({ Prefix: '' }, undefined, fallback)).toBe(sdkPage)
     expect(fallback).toHaveBeenCalledTimes(1)
+    for (let i = 1; i < MAX_MISSES; i++) await list.page({ Prefix: '' }, undefined, fallback)
+    expect(list.refusal).toMatch(/fallbacks in a row/)
   })
 
   it('when the connection is refused or no byte comes within readTimeout: the SDK page is used', async () => {

@@ -44,11 +44,14 @@ function unescapeXml(text: string): string | undefined {
   let bad = false
   const out = text.replace(/&([^;&]*);?/g, (ref, name: string) => {
     if (!ref.endsWith(';')) bad = true
-    else if (name.startsWith('#x')) {
-      if (/^#x[0-9a-fA-F]{1,6}$/.test(name)) return String.fromCodePoint(Math.min(Number.parseInt(name.slice(2), 16), 0x10ffff))
-      bad = true
-    } else if (name.startsWith('#')) {
-      if (/^#\d{1,7}$/.test(name)) return String.fromCodePoint(Math.min(Number(name.slice(1)), 0x10ffff))
+    else if (name.startsWith('#')) {
+      const code = /^#x[0-9a-fA-F]{1,6}$/.test(name)
+        ? Number.parseInt(name.slice(2), 16)
+        : /^#\d{1,7}$/.test(name)
+          ? Number(name.slice(1))
+          : -1
+      // XML's characters only (no NUL, no surrogate halves, nothing past U+10FFFF); else the SDK's reading.
+      if (code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)) return String.fromCodePoint(code)
       bad = true
     } else if (Object.hasOwn(ENTITIES, name)) return ENTITIES[name]!
     else bad = true
@@ -57,16 +60,27 @@ function unescapeXml(text: string): string | undefined {
   return bad ? undefined : out
 }
 
-/** The text of the first `<tag>…</tag>` in `xml[from, to)`, unescaped; null when absent, undefined when malformed. */
+/**
+ * The text of the one `<tag>…</tag>` (or `<tag/>`) in `xml[from, to)`, unescaped; null when absent;
+ * undefined when malformed or present twice (one nested in another member: the SDK's reading
+ * cannot be told from position alone, so it is left to the SDK).
+ */
 function element(xml: string, tag: string, from: number, to: number): string | null | undefined {
-  const open = xml.indexOf(`<${tag}>`, from)
-  if (open === -1 || open >= to) {
-    const empty = xml.indexOf(`<${tag}/>`, from)
-    return empty !== -1 && empty < to ? '' : null
+  const open = `<${tag}>`
+  const empty = `<${tag}/>`
+  const at = (needle: string, start: number) => {
+    const i = xml.indexOf(needle, start)
+    return i === -1 || i >= to ? -1 : i
   }
-  const start = open + tag.length + 2
+  const first = at(open, from)
+  const bare = at(empty, from)
+  if (first === -1 && bare === -1) return null
+  if (first !== -1 && bare !== -1) return undefined
+  if (first === -1) return at(empty, bare + empty.length) === -1 ? '' : undefined
+  const start = first + open.length
   const close = xml.indexOf(`</${tag}>`, start)
   if (close === -1 || close > to) return undefined
+  if (at(open, close) !== -1 || at(empty, close) !== -1) return undefined
   return unescapeXml(xml.slice(start, close))
 }
 
@@ -86,20 +100,26 @@ function blocks(xml: string, tag: string): [number, number][] | undefined {
 
 /**
  * The members list.ts uses of a ListObjectsV2 answer (`ListBucketResult`), or undefined when the
- * body is anything else or uses what this reader does not handle (CDATA, `EncodingType`, an
- * unknown entity, an unclosed element): the caller then asks the SDK. S3 escapes `<` and `&` in
+ * body is anything else or uses what this reader does not handle (comments, CDATA, `EncodingType`,
+ * an unknown entity, an unclosed element, a member present twice in its block, an `IsTruncated`
+ * other than `true`/`false`, a date without its zone, anything after the root): the caller then
+ * asks the SDK. S3 escapes `<` and `&` in
  * text, so a tag name found by position is always markup, never part of a key.
  */
 export function parseListPage(xml: string): ListPage | undefined {
   const root = xml.indexOf('<ListBucketResult')
-  if (root === -1 || !xml.includes('</ListBucketResult>') || xml.includes('<![CDATA[') || xml.includes('<EncodingType>')) return undefined
+  const end = xml.lastIndexOf('</ListBucketResult>')
+  if (root === -1 || end === -1 || xml.slice(end + '</ListBucketResult>'.length).trim() !== '') return undefined
+  // Comments, CDATA, DOCTYPE and processing instructions past the declaration: the SDK's.
+  if (xml.includes('<!') || xml.indexOf('<?', xml.startsWith('<?xml') ? 2 : 0) !== -1) return undefined
+  if (xml.includes('<EncodingType>')) return undefined
   const page: ListPage = {}
   const contents = blocks(xml, 'Contents')
   const prefixes = blocks(xml, 'CommonPrefixes')
   if (!contents || !prefixes) return undefined
   // Neither tag is a member of a Contents or CommonPrefixes block: the first one is the page's.
   const truncated = element(xml, 'IsTruncated', root, xml.length)
-  if (truncated === undefined) return undefined
+  if (truncated === undefined || (truncated !== null && truncated !== 'true' && truncated !== 'false')) return undefined
   page.IsTruncated = truncated === 'true'
   const token = element(xml, 'NextContinuationToken', root, xml.length)
   if (token === undefined) return undefined
@@ -119,6 +139,7 @@ export function parseListPage(xml: string): ListPage | undefined {
       }
       if (etag !== null) entry.ETag = etag
       if (modified !== null) {
+        if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(modified)) return undefined
         const date = new Date(modified)
         if (Number.isNaN(date.getTime())) return undefined
         entry.LastModified = date
@@ -228,7 +249,7 @@ export class DirectList {
         answer.once('close', () => {
           if (!answer.complete) return reject(signal?.aborted ? signal.reason : new Error('The listing answer ended early.'))
           const page = parseListPage(Buffer.concat(chunks).toString('utf8'))
-          resolve(page ? { page } : { miss: false })
+          resolve(page ? { page } : { miss: true }) // counted: a server whose pages only the SDK reads stops costing two requests a page
         })
       })
       req.end()
