@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, readdir, readFile, stat } from 'node:fs/promises'
+import { type FileHandle, open, readdir, readFile, stat } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -82,10 +82,10 @@ async function walk(
   return found
 }
 
-/** MD5 of a file read as a stream (large files). */
-async function streamMd5(file: string, signal?: AbortSignal): Promise<string> {
+/** MD5 of an open file read as a stream from its start (large files); the handle stays open. */
+async function streamMd5(handle: FileHandle, signal?: AbortSignal): Promise<string> {
   const hash = createHash('md5')
-  for await (const chunk of createReadStream(file, { signal })) hash.update(chunk as Buffer)
+  for await (const chunk of handle.createReadStream({ start: 0, autoClose: false, signal })) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
@@ -157,22 +157,25 @@ export async function scanSources(sources: readonly string[], options: ScanOptio
       const content = found.bytes && Buffer.from(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength)
       return { name, path: full, size: found.size, md5: found.md5, ...(content ? { content } : {}) }
     }
+    // One open for the stat and every byte hashed, so that what the cache remembers describes the
+    // bytes hashed even if the path is re-pointed meanwhile (a release symlink flipped).
     const handle = await open(full, 'r')
     let bytes: Buffer | undefined
+    let streamed: string | undefined
     let st: Stats
     try {
       st = await handle.stat()
-      if (st.size <= WHOLE_READ_LIMIT) bytes = await handle.readFile({ signal: options.signal })
+      if (st.size <= WHOLE_READ_LIMIT || options.keep(name)) bytes = await handle.readFile({ signal: options.signal })
+      else streamed = await streamMd5(handle, options.signal)
     } finally {
       await handle.close()
     }
     const stat: Learnt['stat'] = [st.mtimeMs, st.ctimeMs, st.ino, st.dev]
-    if (bytes === undefined) {
-      const md5 = await streamMd5(full, options.signal)
-      learnt[index] = { size: st.size, md5, stat }
-      const content = options.keep(name) ? await readFile(full, { signal: options.signal }) : undefined
-      return { name, path: full, size: st.size, md5, ...(content ? { content } : {}) }
+    if (streamed !== undefined) {
+      learnt[index] = { size: st.size, md5: streamed, stat }
+      return { name, path: full, size: st.size, md5: streamed }
     }
+    bytes = bytes!
     const md5 = createHash('md5').update(bytes).digest('hex')
     if (bytes.length === st.size) learnt[index] = { size: st.size, md5, stat }
     const keep = options.keep(name) || budget >= bytes.length
