@@ -96,8 +96,9 @@ export const KEEP_BUDGET = 64 * 1024 * 1024
  * Finds and hashes the files under `sources` (directories; a missing one or a file throws
  * `InvalidArgumentError`). Sorted by name. Files up to `WHOLE_READ_LIMIT` are read whole, in
  * one open, and their bytes kept while the budget lasts (always for the names `keep` selects).
- * From `WORKER_MIN_FILES` files on, a worker thread reads and hashes them first (scan-worker.ts);
- * what it leaves takes the asynchronous path below.
+ * With a hash cache, untouched files not kept get their MD5 from it (one `stat` each). When
+ * `WORKER_MIN_FILES` or more files are left to read, a worker thread reads and hashes them first
+ * (scan-worker.ts); what it leaves takes the asynchronous path below. The cache is then updated.
  */
 export async function scanSources(sources: readonly string[], options: ScanOptions): Promise<SourceFile[]> {
   const began = Date.now()
