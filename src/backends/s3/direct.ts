@@ -121,6 +121,55 @@ export function isStale(req: http.ClientRequest, error: NodeJS.ErrnoException, s
   return req.reusedSocket && !signal?.aborted && (error.code === 'ECONNRESET' || error.code === 'EPIPE')
 }
 
+/**
+ * What one direct attempt came to: its result (`done`), a fallback to the SDK (`miss`: counted when
+ * the SDK then succeeds, e.g. a 403 the SDK is not refused; not for what only the SDK can send), or
+ * a kept-alive socket the server had just closed (`stale`: tried once more on a fresh one).
+ */
+export type Attempt<T> = { done: T } | { miss: boolean } | { stale: true }
+
+/**
+ * The fallback rule the direct GET, PUT and listing share: try the direct request (once more on a
+ * stale socket), else the SDK's; a caller's abort rejects with the signal's reason and never falls
+ * back; after {@link MAX_MISSES} counted fallbacks in a row the SDK then served, the direct
+ * request is given up for this storage.
+ */
+export class Fallbacks {
+  readonly #link: DirectLink
+  #misses = 0
+
+  /** The fallbacks of one kind of direct request over `link`. */
+  constructor(link: DirectLink) {
+    this.#link = link
+  }
+
+  /** Why the SDK serves every request of this kind (undefined: the direct request is tried first). */
+  get refusal(): string | undefined {
+    return this.#link.refusal ?? (this.#misses >= MAX_MISSES ? `${MAX_MISSES} fallbacks in a row served by the SDK` : undefined)
+  }
+
+  /** The result of `attempt()` when it is `done`, else of `fallback()` (see the class). */
+  async run<T>(signal: AbortSignal | undefined, attempt: () => Promise<Attempt<T>>, fallback: () => Promise<T>): Promise<T> {
+    if (this.refusal) return fallback()
+    let outcome: Attempt<T>
+    try {
+      outcome = await attempt()
+      if ('stale' in outcome) outcome = await attempt()
+    } catch {
+      if (signal?.aborted) throw signal.reason
+      outcome = { miss: true }
+    }
+    if ('done' in outcome) {
+      this.#misses = 0
+      return outcome.done
+    }
+    signal?.throwIfAborted()
+    const value = await fallback()
+    if ('stale' in outcome || outcome.miss) this.#misses++ // the SDK served what the direct request did not
+    return value
+  }
+}
+
 /** The locator, presigner, agent and timeouts of one storage's direct requests; `destroy()` closes its sockets. */
 export class DirectLink {
   /** Why the storage cannot use direct requests (undefined: it can). */

@@ -8,8 +8,9 @@
  * 416, 500, a redirect), and any failure before the answer's headers arrive (refused connection,
  * reset, timeout, credentials that cannot be loaded), releases that answer and sends the SDK's
  * GetObject instead, whose errors, retries and messages are exactly those of a storage without
- * this path. After {@link MAX_MISSES} fallbacks in a row that the SDK then served (a server that
- * does not take query-signed GETs), the storage stops trying.
+ * this path. After three fallbacks in a row that the SDK then served (a server that does not
+ * take query-signed GETs), the storage stops trying (direct.ts `Fallbacks`, shared with the
+ * direct PUT and listing).
  *
  * Kept from the SDK's GetObject: `Range` (sent as a header; 206 and `Content-Range` are handed to
  * read.ts as they came), `Content-Encoding`, `connectTimeout`/`readTimeout` (a stalled body
@@ -25,7 +26,7 @@ import type http from 'node:http'
 import type { Readable } from 'node:stream'
 import { builtin } from '../../core/builtins.js'
 import type { S3ClientHolder } from './client.js'
-import { EXPIRES_IN, MAX_MISSES, DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
+import { type Attempt, DirectLink, EXPIRES_IN, Fallbacks, type Link, isStale, release, requestOptions } from './direct.js'
 import { getObjectQuery } from './endpoint.js'
 import type { ResolvedS3Options } from './options.js'
 import type { GetAnswer } from './read.js'
@@ -83,9 +84,6 @@ interface Route extends Link {
   query: Record<string, string>
 }
 
-/** What one direct GET came to: the answer, or a fallback to the SDK (`miss`: counted if the SDK then succeeds). */
-type Outcome = { answer: GetAnswer } | { answer?: undefined; miss: boolean } | { answer?: undefined; stale: true }
-
 /** One GetObject of {@link DirectGet.get}. */
 export interface DirectGetRequest {
   key: string
@@ -100,46 +98,35 @@ export class DirectGet {
   /** Whether `destroy()` closes the link (one this object made). */
   readonly #ownsLink: boolean
   readonly #download: Record<string, unknown>
+  readonly #fallbacks: Fallbacks
   #route?: Promise<Route | undefined>
-  #misses = 0
 
   /** Decides once whether the storage can use the direct GET; builds nothing yet. `link`: the storage's, shared with the direct PUT. */
   constructor(options: ResolvedS3Options, clients: S3ClientHolder, download: Record<string, unknown>, link?: DirectLink) {
     this.#link = link ?? new DirectLink(options, clients, download)
     this.#ownsLink = link === undefined
     this.#download = download
+    this.#fallbacks = new Fallbacks(this.#link)
   }
 
   /** Why reads go through the SDK (undefined: they try the direct GET first). */
   get refusal(): string | undefined {
-    return this.#link.refusal ?? (this.#misses >= MAX_MISSES ? `${MAX_MISSES} fallbacks in a row served by the SDK` : undefined)
+    return this.#fallbacks.refusal
   }
 
   /**
    * The answer of a GetObject of `request.key`: the direct GET's when it got a 2xx, else
    * `fallback()` (the SDK's GetObject). A caller's abort rejects with the signal's reason.
    */
-  async get(request: DirectGetRequest, fallback: () => Promise<GetAnswer>): Promise<GetAnswer> {
-    if (this.refusal) return fallback()
-    const route = await this.route()
-    if (!route) return fallback()
-    let outcome: Outcome
-    try {
-      outcome = await this.send(route, request)
-      // A kept-alive socket the server had just closed: once more on a fresh one.
-      if ('stale' in outcome) outcome = await this.send(route, request)
-    } catch {
-      if (request.signal?.aborted) throw request.signal.reason
-      outcome = { miss: true }
-    }
-    if (outcome.answer) {
-      this.#misses = 0
-      return outcome.answer
-    }
-    request.signal?.throwIfAborted()
-    const answer = await fallback()
-    if ('miss' in outcome && outcome.miss) this.#misses++ // the SDK got what the direct GET did not
-    return answer
+  get(request: DirectGetRequest, fallback: () => Promise<GetAnswer>): Promise<GetAnswer> {
+    return this.#fallbacks.run(
+      request.signal,
+      async () => {
+        const route = await this.route()
+        return route ? this.send(route, request) : { miss: false } // no route yet (credentials): the SDK, not counted
+      },
+      fallback,
+    )
   }
 
   /** Closes the sockets of the link this object made (a shared link is closed by its storage). */
@@ -163,14 +150,14 @@ export class DirectGet {
   }
 
   /** One signed GET: the answer on a 2xx, a fallback for anything else (the answer released); rejects on failures before the headers. */
-  private async send(route: Route, { key, range, signal }: DirectGetRequest): Promise<Outcome> {
+  private async send(route: Route, { key, range, signal }: DirectGetRequest): Promise<Attempt<GetAnswer>> {
     const { protocol, host, path } = route.locator(key)
     const signing = { method: 'GET' as const, protocol, host, path, query: route.query, expiresIn: EXPIRES_IN }
     const url = route.presigner.presignSync(signing) ?? (await route.presigner.presign(signing))
     signal?.throwIfAborted()
     const headers: Record<string, string> = { host }
     if (range) headers.range = range
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<Attempt<GetAnswer>>((resolve, reject) => {
       const req = route.request({ ...requestOptions(route, { protocol, host }, url), method: 'GET', headers })
       let res: http.IncomingMessage | undefined
       const fail = (error: Error) => {
@@ -207,7 +194,7 @@ export class DirectGet {
           return typeof value === 'string' ? value : undefined
         }
         resolve({
-          answer: {
+          done: {
             Body: check ? new (verifiedClass())(answer, check) : answer,
             ContentEncoding: header('content-encoding'),
             ContentRange: header('content-range'),

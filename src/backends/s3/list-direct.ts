@@ -10,12 +10,12 @@
  * before the whole page is read (refused connection, reset, timeout, credentials that cannot be
  * loaded), and any body that is not a plain `ListBucketResult` (CDATA, an `EncodingType`, a page
  * from something other than S3) sends the SDK's ListObjectsV2 for that page instead, whose errors
- * and retries are exactly those of a storage without this path. After {@link MAX_MISSES}
- * fallbacks in a row that the SDK then served, the storage stops trying. A caller's abort
+ * and retries are exactly those of a storage without this path. After three fallbacks in a row
+ * that the SDK then served, the storage stops trying (direct.ts `Fallbacks`). A caller's abort
  * rejects with the signal's reason and never falls back.
  */
 import type http from 'node:http'
-import { EXPIRES_IN, MAX_MISSES, type DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
+import { type Attempt, EXPIRES_IN, Fallbacks, type DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
 
 /** What list.ts reads of a ListObjectsV2 page (the SDK's output has the same members). */
 export interface ListPage {
@@ -158,49 +158,29 @@ export function parseListPage(xml: string): ListPage | undefined {
   return page
 }
 
-/** What one direct page came to: the page, or a fallback to the SDK (`miss`: counted if the SDK then succeeds). */
-type Outcome = { page: ListPage } | { page?: undefined; miss: boolean } | { page?: undefined; stale: true }
-
 /** The direct ListObjectsV2 of one storage (see the top of this file). */
 export class DirectList {
   readonly #link: DirectLink
-  #misses = 0
+  readonly #fallbacks: Fallbacks
 
   /** `link`: the storage's, shared with the direct GET and PUT. */
   constructor(link: DirectLink) {
     this.#link = link
+    this.#fallbacks = new Fallbacks(link)
   }
 
   /** Why listings go through the SDK (undefined: they try the direct request first). */
   get refusal(): string | undefined {
-    return this.#link.refusal ?? (this.#misses >= MAX_MISSES ? `${MAX_MISSES} fallbacks in a row served by the SDK` : undefined)
+    return this.#fallbacks.refusal
   }
 
   /** One page: the direct request's when it got a 2xx and a page it can read, else `fallback()` (the SDK's). */
-  async page(request: ListRequest, signal: AbortSignal | undefined, fallback: () => Promise<ListPage>): Promise<ListPage> {
-    if (this.refusal) return fallback()
-    let outcome: Outcome
-    try {
-      const link = await this.#link.link()
-      outcome = await this.send(link, request, signal)
-      // A kept-alive socket the server had just closed: once more on a fresh one.
-      if ('stale' in outcome) outcome = await this.send(link, request, signal)
-    } catch {
-      if (signal?.aborted) throw signal.reason
-      outcome = { miss: true }
-    }
-    if (outcome.page) {
-      this.#misses = 0
-      return outcome.page
-    }
-    signal?.throwIfAborted()
-    const page = await fallback()
-    if ('miss' in outcome && outcome.miss) this.#misses++ // the SDK got what the direct request did not
-    return page
+  page(request: ListRequest, signal: AbortSignal | undefined, fallback: () => Promise<ListPage>): Promise<ListPage> {
+    return this.#fallbacks.run(signal, async () => this.send(await this.#link.link(), request, signal), fallback)
   }
 
   /** One signed GET of a page: the page on a 2xx with a readable body, a fallback for anything else. */
-  private async send(link: Link, request: ListRequest, signal?: AbortSignal): Promise<Outcome> {
+  private async send(link: Link, request: ListRequest, signal?: AbortSignal): Promise<Attempt<ListPage>> {
     const at = link.locator('')
     const path = at.path.length > 1 && at.path.endsWith('/') ? at.path.slice(0, -1) : at.path // `/bucket`, as the SDK sends it
     const query: Record<string, string> = { 'list-type': '2', prefix: request.Prefix }
@@ -219,7 +199,7 @@ export class DirectList {
     }
     const url = link.presigner.presignSync(signing) ?? (await link.presigner.presign(signing))
     signal?.throwIfAborted()
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<Attempt<ListPage>>((resolve, reject) => {
       const req = link.request({ ...requestOptions(link, at, url), method: 'GET', headers: { host: at.host, ...headers } })
       const fail = (error: Error) => req.destroy(error)
       const onAbort = () => fail(signal!.reason as Error)
@@ -249,7 +229,7 @@ export class DirectList {
         answer.once('close', () => {
           if (!answer.complete) return reject(signal?.aborted ? signal.reason : new Error('The listing answer ended early.'))
           const page = parseListPage(Buffer.concat(chunks).toString('utf8'))
-          resolve(page ? { page } : { miss: true }) // counted: a server whose pages only the SDK reads stops costing two requests a page
+          resolve(page ? { done: page } : { miss: true }) // counted: a server whose pages only the SDK reads stops costing two requests a page
         })
       })
       req.end()

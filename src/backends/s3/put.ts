@@ -13,8 +13,8 @@
  * answer to a conditional PUT (`IfNoneMatch: '*'`) is covered as for the SDK's own retries: the
  * direct PUT carries the same metadata (the write token of save.ts), so the SDK's 412 that follows
  * is recognised as this save's own object (`writtenBy`). A caller's abort rejects with the
- * signal's reason and never falls back. After {@link MAX_MISSES} fallbacks in a row that the SDK
- * then served, the storage stops trying.
+ * signal's reason and never falls back. After three fallbacks in a row that the SDK then served,
+ * the storage stops trying (direct.ts `Fallbacks`).
  *
  * Used only when every member of the input is one {@link putHeaders} writes exactly as the SDK
  * serialises it (else the SDK path, e.g. SSE-C keys, grants, object lock, a `ChecksumAlgorithm`
@@ -30,7 +30,7 @@
  */
 import type http from 'node:http'
 import { builtin } from '../../core/builtins.js'
-import { EXPIRES_IN, MAX_MISSES, type DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
+import { type Attempt, EXPIRES_IN, Fallbacks, type DirectLink, type Link, isStale, release, requestOptions } from './direct.js'
 import { crc32Base64, nativeCrc32 } from './upload-body.js'
 
 /** String members and the header each is sent in, as the SDK's PutObject serialises them. */
@@ -134,22 +134,20 @@ export interface DirectPutRequest {
   signal?: AbortSignal
 }
 
-/** What one direct PUT came to: stored, a fallback to the SDK (`miss`: counted if the SDK then succeeds), or a stale socket. */
-type Outcome = 'stored' | 'miss' | 'stale' | 'unsendable'
-
 /** The direct PUT of one storage (see the top of this file), on the storage's {@link DirectLink}. */
 export class DirectPut {
   readonly #link: DirectLink
-  #misses = 0
+  readonly #fallbacks: Fallbacks
 
   /** The direct PUT over `link` (the storage's, shared with the direct GET). */
   constructor(link: DirectLink) {
     this.#link = link
+    this.#fallbacks = new Fallbacks(link)
   }
 
   /** Why small uploads go through the SDK (undefined: they try the direct PUT first). */
   get refusal(): string | undefined {
-    return this.#link.refusal ?? (this.#misses >= MAX_MISSES ? `${MAX_MISSES} fallbacks in a row served by the SDK` : undefined)
+    return this.#fallbacks.refusal
   }
 
   /**
@@ -157,37 +155,19 @@ export class DirectPut {
    * `fallback()` (the SDK's PutObject of the same Buffer). A caller's abort rejects with the
    * signal's reason, without a fallback.
    */
-  async put(request: DirectPutRequest, fallback: () => Promise<void>): Promise<void> {
-    if (this.refusal) return fallback()
-    const { signal } = request
-    let outcome: Outcome
-    try {
-      const link = await this.#link.link()
-      outcome = await this.send(link, request)
-      // A kept-alive socket the server had just closed: once more on a fresh one.
-      if (outcome === 'stale') outcome = await this.send(link, request)
-    } catch {
-      if (signal?.aborted) throw signal.reason
-      outcome = 'miss'
-    }
-    if (outcome === 'stored') {
-      this.#misses = 0
-      return
-    }
-    signal?.throwIfAborted()
-    await fallback()
-    if (outcome === 'miss' || outcome === 'stale') this.#misses++ // the SDK stored what the direct PUT did not
+  put(request: DirectPutRequest, fallback: () => Promise<void>): Promise<void> {
+    return this.#fallbacks.run(request.signal, async () => this.send(await this.#link.link(), request), fallback)
   }
 
   /** One signed PUT: stored on a 2xx, a fallback for anything else (the answer released); rejects on failures. */
-  private async send(link: Link, { key, input, data, signal }: DirectPutRequest): Promise<Outcome> {
+  private async send(link: Link, { key, input, data, signal }: DirectPutRequest): Promise<Attempt<void>> {
     const headers = putHeaders(input, data, { request: link.checksums.request, tls: link.tls })
-    if (typeof headers === 'string') return 'unsendable'
+    if (typeof headers === 'string') return { miss: false } // only the SDK can send it: not counted
     const { protocol, host, path } = link.locator(key)
     const signing = { method: 'PUT' as const, protocol, host, path, expiresIn: EXPIRES_IN, headers }
     const url = link.presigner.presignSync(signing) ?? (await link.presigner.presign(signing))
     signal?.throwIfAborted()
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<Attempt<void>>((resolve, reject) => {
       const req = link.request({ ...requestOptions(link, { protocol, host }, url), method: 'PUT', headers: { host, ...headers } })
       let answered = false
       const fail = (error: Error) => {
@@ -199,7 +179,7 @@ export class DirectPut {
       this.#link.timeouts(req, link.tls, 'PutObject', fail)
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (answered) return
-        if (isStale(req, error, signal)) resolve('stale')
+        if (isStale(req, error, signal)) resolve({ stale: true })
         else reject(error)
       })
       req.once('response', (answer: http.IncomingMessage) => {
@@ -207,11 +187,11 @@ export class DirectPut {
         const status = answer.statusCode ?? 0
         if (status < 200 || status > 299) {
           release(answer) // the SDK's PutObject that follows reads its own error
-          return resolve('miss')
+          return resolve({ miss: true })
         }
         answer.on('error', () => undefined)
         answer.resume() // a PutObject's answer has no body to read: drained, the socket goes back to the agent
-        resolve('stored')
+        resolve({ done: undefined })
       })
       req.end(data)
     })
