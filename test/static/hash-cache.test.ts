@@ -92,6 +92,8 @@ describe('the hash cache', () => {
       new RegExp(`^${project}/node_modules/.cache/node-storages/${id.source}`),
     )
     expect(await defaultCacheFile(['static'], root, {})).toBeUndefined()
+    // CACHE_DIR set to a flag rather than a directory (find-cache-dir's rule) is not a place
+    expect(await defaultCacheFile(['static'], project, { CACHE_DIR: 'true' })).toMatch(/node_modules\/.cache\/node-storages\//)
     // one file per set of sources
     expect(await defaultCacheFile(['a'], project, {})).not.toBe(await defaultCacheFile(['b'], project, {}))
   })
